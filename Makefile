@@ -1,0 +1,55 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON313 ?= $(shell command -v python3.13 2>/dev/null || echo /root/.pyenv/versions/3.13.0/bin/python3.13)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock layers/shared/requirements.txt | sha1sum | cut -c1-12)
+
+.PHONY: install test lint typecheck cfn-lint pytest demo up bench lock build clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock layers/shared/requirements.txt
+	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check layers functions
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+cfn-lint: install
+	$(VENV)/bin/cfn-lint template.yaml
+
+pytest: install
+	$(PY) -m pytest -q
+
+# The README's test command; .ci/run calls exactly this.
+test: lint typecheck cfn-lint pytest
+
+demo: install
+	$(PY) -m demo
+
+up: install
+	$(PY) -m local_stack up
+
+bench: install
+	$(PY) -m bench.export
+
+# Regenerate the full lock from requirements-dev.txt in a throwaway venv.
+lock:
+	rm -rf /tmp/qbo-lock-venv && $(PYTHON313) -m venv /tmp/qbo-lock-venv
+	/tmp/qbo-lock-venv/bin/pip install --quiet -r requirements-dev.txt
+	(echo "# Full lock of requirements-dev.txt (pip freeze of a clean Python 3.13 venv). Regenerate with 'make lock'."; \
+	 /tmp/qbo-lock-venv/bin/pip freeze --all | grep -vE '^(pip|setuptools|wheel)==') > requirements.lock
+
+# SAM build needs the AWS SAM CLI (not part of the test toolchain); see README "Deploy".
+build:
+	PYENV_VERSION=3.13.0 sam build
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .local

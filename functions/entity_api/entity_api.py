@@ -1,0 +1,17 @@
+"""Read and manage legal entities: status, history, schedule, records, bills."""
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from qbo_connector.api.http import build_resolver
+from qbo_connector.api.observability import logger, metrics, tracer
+from qbo_connector.api.routes.catalog import ENTITY_API_ROUTERS
+
+app = build_resolver(*ENTITY_API_ROUTERS)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

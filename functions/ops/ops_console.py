@@ -1,0 +1,15 @@
+"""Ops function: support and operators invoke it from the console with JSON events (events/ops-*.json)."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from qbo_connector.api import ops_actions
+from qbo_connector.api.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    logger.set_correlation_id(context.aws_request_id)
+    logger.info("ops action", extra={"action": event.get("action")})
+    return ops_actions.run(event)

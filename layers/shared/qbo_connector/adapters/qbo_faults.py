@@ -1,0 +1,383 @@
+"""Typed errors for QuickBooks Online Accounting API faults.
+
+Intuit answers errors in several shapes (see qbo-api-facts.md):
+
+- JSON ``{"Fault": {"Error": [{"Message", "Detail", "code", "element"}], "type"}}``
+- JSON lower-case ``{"fault": {"error": [{"message", "detail", "code"}], "type"}}`` (401/403)
+- XML ``<Fault type="..."><Error code="..."><Message/><Detail/></Error></Fault>`` (throttling,
+  sometimes authentication) even when JSON was asked for
+- plain text or HTML from the gateway in front of QBO (5xx)
+
+`parse_fault` turns any of them into one `QboError` subclass. Messages never carry tokens:
+anything that looks like a bearer/refresh token is redacted before it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_MAX_TEXT = 300
+
+# JWT/JWE-style tokens (Intuit access tokens) and long opaque strings (refresh tokens,
+# authorization codes). Intuit's 401 detail may echo part of the token it rejected.
+_TOKENISH = re.compile(r"eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-.]*|[A-Za-z0-9_\-.~+/=]{40,}")
+_TXN_ID = re.compile(r"TxnId\s*=\s*(\w+)", re.IGNORECASE)
+_DUP_DOC = re.compile(r"duplicate document number", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"\s+")
+
+
+def redact(text: str | None, secrets: Iterable[str] = ()) -> str:
+    """Remove known secrets and token-looking strings from text meant for logs or errors."""
+    if not text:
+        return ""
+    out = text
+    for secret in secrets:
+        if secret:
+            out = out.replace(secret, "[redacted]")
+    return _TOKENISH.sub("[redacted]", out)
+
+
+@dataclass(frozen=True)
+class FaultError:
+    """One ``Error`` entry of a fault envelope."""
+
+    code: str
+    message: str
+    detail: str
+    element: str | None = None
+
+
+class QboError(Exception):
+    """Base of every QBO Accounting API error.
+
+    ``retryable`` says whether the same request may succeed later without change
+    (throttling, outages); it says nothing about whether a write is safe to resend.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        code: str | None = None,
+        detail: str = "",
+        element: str | None = None,
+        fault_type: str | None = None,
+        intuit_tid: str | None = None,
+        errors: tuple[FaultError, ...] = (),
+    ) -> None:
+        self.http_status = http_status
+        self.code = code
+        self.message = message
+        self.detail = detail
+        self.element = element
+        self.fault_type = fault_type
+        self.intuit_tid = intuit_tid
+        self.errors = errors
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        parts = []
+        if self.http_status is not None:
+            parts.append(f"HTTP {self.http_status}")
+        if self.code:
+            parts.append(f"code {self.code}")
+        head = " ".join(parts)
+        text = self.message
+        if self.detail and self.detail != self.message:
+            text = f"{text}: {self.detail}"
+        if self.element:
+            text = f"{text} (element {self.element})"
+        if self.intuit_tid:
+            text = f"{text} [intuit_tid {self.intuit_tid}]"
+        return f"{head}: {text}" if head else text
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able description for sync-run records and API answers."""
+        return {
+            "type": type(self).__name__,
+            "http_status": self.http_status,
+            "code": self.code,
+            "message": self.message,
+            "detail": self.detail,
+            "element": self.element,
+            "intuit_tid": self.intuit_tid,
+            "retryable": self.retryable,
+        }
+
+
+class QboValidationError(QboError):
+    """400 ValidationFault: the request is wrong; resending it unchanged will fail again."""
+
+
+class QboAuthenticationError(QboError):
+    """401: the access token was rejected (expired, revoked, wrong environment)."""
+
+
+class QboForbiddenError(QboError):
+    """403 SERVICE / 3100: the app may not do this (scope, host for the token's environment)."""
+
+
+class QboThrottledError(QboError):
+    """429 (403 in older traffic) / 3001: per-realm limits exceeded; wait and retry."""
+
+    retryable = True
+
+
+class QboUnavailableError(QboError):
+    """5xx, timeouts and connection errors: QBO could not be reached or failed."""
+
+    retryable = True
+
+
+class QboNotFoundError(QboValidationError):
+    """610 Object Not Found (or HTTP 404)."""
+
+
+class QboStaleObjectError(QboValidationError):
+    """5010: SyncToken mismatch; re-read the object and apply the change again."""
+
+
+class QboInvalidReferenceError(QboValidationError):
+    """2500: a referenced object (vendor, account, ...) does not exist or was deleted."""
+
+
+class QboDuplicateNameError(QboValidationError):
+    """6240 Duplicate Name Exists."""
+
+
+class QboDuplicateDocNumberError(QboValidationError):
+    """6140 (or 6240 with the duplicate-document message): DocNumber already used.
+
+    ``existing_txn_id`` is the Id of the transaction holding the number, when Intuit says.
+    """
+
+    def __init__(self, message: str, *, existing_txn_id: str | None = None, **kw: Any) -> None:
+        self.existing_txn_id = existing_txn_id
+        super().__init__(message, **kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["existing_txn_id"] = self.existing_txn_id
+        return out
+
+
+class QboPeriodClosedError(QboValidationError):
+    """6210: the transaction date falls in a closed accounting period."""
+
+
+# --------------------------------------------------------------------------------------
+# Parsing
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _errors_from_json(fault: Mapping[str, Any]) -> tuple[str | None, list[FaultError]]:
+    """Read either the capitalised or the lower-case JSON shape."""
+    fault_type = fault.get("type")
+    raw = fault.get("Error")
+    if raw is None:
+        raw = fault.get("error")
+    if isinstance(raw, Mapping):
+        raw = [raw]
+    errors: list[FaultError] = []
+    for item in raw or []:
+        if not isinstance(item, Mapping):
+            continue
+        errors.append(
+            FaultError(
+                code=_text(item.get("code", item.get("Code"))),
+                message=_text(item.get("Message", item.get("message"))),
+                detail=_text(item.get("Detail", item.get("detail"))),
+                element=item.get("element", item.get("Element")),
+            )
+        )
+    return (None if fault_type is None else str(fault_type)), errors
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _errors_from_xml(text: str) -> tuple[str | None, list[FaultError]] | None:
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return None
+    fault = root if _local(root.tag) == "Fault" else None
+    if fault is None:
+        fault = next((el for el in root.iter() if _local(el.tag) == "Fault"), None)
+    if fault is None:
+        return None
+    errors: list[FaultError] = []
+    for err in fault:
+        if _local(err.tag) != "Error":
+            continue
+        fields = {_local(child.tag): (child.text or "").strip() for child in err}
+        errors.append(
+            FaultError(
+                code=_text(err.get("code")),
+                message=fields.get("Message", ""),
+                detail=fields.get("Detail", ""),
+                element=err.get("element") or fields.get("element"),
+            )
+        )
+    return fault.get("type"), errors
+
+
+def _plain(text: str) -> str:
+    """Plain text from an HTML or text body, shortened."""
+    out = _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()
+    return out[:_MAX_TEXT]
+
+
+def _int_code(code: str | None) -> int | None:
+    try:
+        return int(code) if code else None
+    except ValueError:
+        return None
+
+
+def build_error(
+    http_status: int | None,
+    fault_type: str | None,
+    errors: list[FaultError],
+    *,
+    intuit_tid: str | None = None,
+    secrets: Iterable[str] = (),
+    fallback_message: str = "",
+) -> QboError:
+    """Pick the QboError subclass for a fault's first error and HTTP status."""
+    secrets = tuple(secrets)
+    clean = tuple(
+        FaultError(
+            e.code,
+            redact(e.message, secrets),
+            redact(e.detail, secrets),
+            e.element,
+        )
+        for e in errors
+    )
+    first = clean[0] if clean else FaultError("", redact(fallback_message, secrets), "")
+    code = first.code or None
+    num = _int_code(code)
+    kind = (fault_type or "").lower()
+    message = first.message or fallback_message or (fault_type or "QBO error")
+    both = f"{first.message} {first.detail}"
+    kw: dict[str, Any] = {
+        "http_status": http_status,
+        "code": code,
+        "detail": first.detail,
+        "element": first.element,
+        "fault_type": fault_type,
+        "intuit_tid": intuit_tid,
+        "errors": clean,
+    }
+
+    cls: type[QboError]
+    if http_status == 429 or num == 3001 or "throttleexceeded" in both.lower():
+        cls = QboThrottledError
+    elif http_status == 401 or kind in ("authentication", "authenticationfault") or num == 3200:
+        cls = QboAuthenticationError
+    elif http_status == 403:
+        cls = QboForbiddenError
+    elif num == 6140 or (num == 6240 and _DUP_DOC.search(both)):
+        match = _TXN_ID.search(both)
+        return QboDuplicateDocNumberError(
+            message, existing_txn_id=match.group(1) if match else None, **kw
+        )
+    elif num == 610 or http_status == 404:
+        cls = QboNotFoundError
+    elif num == 5010:
+        cls = QboStaleObjectError
+    elif num == 2500:
+        cls = QboInvalidReferenceError
+    elif num == 6240:
+        cls = QboDuplicateNameError
+    elif num == 6210:
+        cls = QboPeriodClosedError
+    elif http_status is not None and http_status >= 500:
+        cls = QboUnavailableError
+    elif kind == "validationfault" or http_status == 400 or http_status is None:
+        # http_status None: a fault inside a batch item, answered with HTTP 200.
+        cls = QboValidationError
+    else:
+        cls = QboError
+    return cls(message, **kw)
+
+
+def fault_from_dict(
+    fault: Mapping[str, Any],
+    *,
+    http_status: int | None = None,
+    intuit_tid: str | None = None,
+    secrets: Iterable[str] = (),
+) -> QboError:
+    """A ``Fault`` object (as found in envelopes and batch items) as a typed error."""
+    fault_type, errors = _errors_from_json(fault)
+    return build_error(http_status, fault_type, errors, intuit_tid=intuit_tid, secrets=secrets)
+
+
+def parse_fault(
+    http_status: int,
+    body: bytes | str | None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    secrets: Iterable[str] = (),
+) -> QboError:
+    """Parse any of Intuit's error bodies into a typed error.
+
+    ``secrets`` are strings (the access token sent) that must never appear in the result.
+    """
+    tid = None
+    if headers is not None:
+        tid = headers.get("intuit_tid") or headers.get("Intuit-Tid")
+    if isinstance(body, bytes):
+        text = body.decode("utf-8", errors="replace")
+    else:
+        text = body or ""
+    stripped = text.strip()
+
+    if stripped.startswith("{"):
+        try:
+            payload = json.loads(stripped)
+        except ValueError:
+            payload = None
+        if isinstance(payload, Mapping):
+            fault = payload.get("Fault", payload.get("fault"))
+            if isinstance(fault, Mapping):
+                return fault_from_dict(
+                    fault, http_status=http_status, intuit_tid=tid, secrets=secrets
+                )
+            # OAuth-style {"error": "...", "error_description": "..."} from a gateway.
+            if "error" in payload:
+                desc = _text(payload.get("error_description"))
+                err = FaultError(_text(payload.get("error")), _text(payload.get("error")), desc)
+                return build_error(http_status, None, [err], intuit_tid=tid, secrets=secrets)
+
+    if stripped.startswith("<"):
+        parsed = _errors_from_xml(stripped)
+        if parsed is not None and parsed[1]:
+            return build_error(
+                http_status, parsed[0], parsed[1], intuit_tid=tid, secrets=secrets
+            )
+
+    fallback = _plain(stripped) or f"HTTP {http_status}"
+    return build_error(
+        http_status, None, [], intuit_tid=tid, secrets=secrets, fallback_message=fallback
+    )
+
+
+def unavailable(reason: str, *, intuit_tid: str | None = None) -> QboUnavailableError:
+    """A timeout or connection error as a typed, retryable error."""
+    return QboUnavailableError(reason, intuit_tid=intuit_tid)

@@ -1,0 +1,1 @@
+"""HTTP routes, grouped in Powertools Routers; each function includes the ones it serves."""

@@ -1,0 +1,386 @@
+"""Connecting a legal entity to its QBO company: the seed guide, step by step.
+
+start -> (Intuit consent page) -> complete (the callback) -> status / disconnect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools import Logger
+
+from qbo_connector.api.auth import Caller, require_root_admin, require_same_org
+from qbo_connector.logic.ports import (
+    CompanyReaderPort,
+    OAuthPort,
+    ScheduleRulesPort,
+    TokenVaultPort,
+)
+from qbo_connector.models.errors import Conflict, NotFound
+from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
+from qbo_connector.models.oauth_attempt import OAuthAttempt
+
+logger = Logger(child=True)
+
+SCOPES = ["com.intuit.quickbooks.accounting", "openid", "email", "profile"]
+DUPLICATE_SETTING_PATH = (
+    "Settings → Account and Settings → Advanced → Other Preferences → "
+    "Warn if duplicate bill number is used"
+)
+HARD_EXPIRY_WARNING_DAYS = 30
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    """What the callback page shows and tells the opener window."""
+
+    status_code: int
+    outcome: str  # connected | cancelled | expired | refused | failed | invalid
+    title: str
+    message: str
+    legal_entity_id: str | None = None
+    company_name: str | None = None
+
+
+class ConnectionService:
+    def __init__(
+        self,
+        entities: Any,
+        attempts: Any,
+        vault: TokenVaultPort,
+        oauth: Callable[[], OAuthPort],
+        companies: CompanyReaderPort,
+        schedules: ScheduleRulesPort,
+        state_ttl_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._entities = entities
+        self._attempts = attempts
+        self._vault = vault
+        self._oauth = oauth  # a factory: building intuitlib's client needs the app secret
+        self._companies = companies
+        self._schedules = schedules
+        self._ttl = state_ttl_seconds
+        self._clock = clock
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def entity_for(self, caller: Caller, legal_entity_id: str) -> LegalEntity:
+        validate_id(legal_entity_id, "id")
+        entity = self._entities.get(caller.org_id, legal_entity_id)
+        if entity is None:
+            raise NotFound("No such legal entity.", code="legal_entity_not_found")
+        require_same_org(caller, entity.org_id)
+        return entity
+
+    # -- OAuth start -----------------------------------------------------------------------
+
+    def start(self, caller: Caller, legal_entity_id: str) -> dict[str, Any]:
+        require_root_admin(caller)
+        entity = self.entity_for(caller, legal_entity_id)
+        now = int(self._clock())
+        state = secrets.token_urlsafe(32)
+        attempt = OAuthAttempt(
+            state_hash=state_hash(state),
+            org_id=entity.org_id,
+            legal_entity_id=entity.legal_entity_id,
+            user_id=caller.user_id,
+            user_name=caller.display_name,
+            created_at=now,
+            expires_at=now + self._ttl,
+        )
+        blocking = self._attempts.begin(attempt, now)
+        if blocking is not None:
+            raise Conflict(
+                f"{blocking.user_name or blocking.user_id} is connecting this legal entity right "
+                f"now (until {iso(blocking.expires_at)}); wait for them to finish or for the "
+                "attempt to expire.",
+                code="connection_attempt_in_progress",
+                details={"started_by": blocking.user_name, "expires_at": iso(blocking.expires_at)},
+            )
+        url = self._oauth().authorization_url(state, SCOPES)
+        logger.info("OAuth attempt started", extra={"legal_entity_id": legal_entity_id})
+        return {
+            "authorization_url": url,
+            "expires_at": iso(attempt.expires_at),
+            "expires_in_seconds": self._ttl,
+        }
+
+    # -- OAuth callback --------------------------------------------------------------------
+
+    def complete(self, params: dict[str, str]) -> CallbackOutcome:
+        state = params.get("state") or ""
+        if not state:
+            return CallbackOutcome(
+                400, "invalid", "This link is incomplete",
+                "The address has no connection attempt in it. Close this window and click "
+                "Connect to QuickBooks again.",
+            )
+        attempt = self._attempts.consume(state_hash(state))
+        if attempt is None or attempt.expires_at <= self._clock():
+            if attempt is not None:
+                self._attempts.finish(attempt)
+            return CallbackOutcome(
+                400, "expired", "The connection timed out",
+                "This connection attempt timed out or was already used. Close this window and "
+                "click Connect to QuickBooks again, then finish the steps in one sitting.",
+            )
+        try:
+            return self._complete(attempt, params)
+        finally:
+            self._attempts.finish(attempt)
+
+    def _complete(self, attempt: OAuthAttempt, params: dict[str, str]) -> CallbackOutcome:
+        le_id = attempt.legal_entity_id
+        error = params.get("error")
+        if error:
+            if error == "access_denied":
+                return CallbackOutcome(
+                    200, "cancelled", "Connection cancelled",
+                    "QuickBooks was not connected because the request was cancelled. You can "
+                    "click Connect to QuickBooks again at any time.", le_id,
+                )
+            return CallbackOutcome(
+                400, "failed", "QuickBooks refused the connection",
+                f"Intuit answered '{error[:64]}'. Click Connect to QuickBooks again; if it "
+                "keeps happening, contact support.", le_id,
+            )
+        code, realm_id = params.get("code") or "", params.get("realmId") or ""
+        if not code or not realm_id:
+            return CallbackOutcome(
+                400, "invalid", "This link is incomplete",
+                "Intuit's answer lacks the authorization code or the company id. Click "
+                "Connect to QuickBooks again.", le_id,
+            )
+        entity = self._entities.get(attempt.org_id, le_id)
+        if entity is None:
+            return CallbackOutcome(
+                404, "failed", "Legal entity not found",
+                "The legal entity was removed while connecting.", le_id,
+            )
+        oauth = self._oauth()
+        try:
+            tokens = oauth.exchange_code(code, realm_id)
+        except Exception as exc:  # noqa: BLE001 - the page must always render
+            logger.warning("code exchange failed", extra={"error_type": type(exc).__name__})
+            return CallbackOutcome(
+                400, "failed", "QuickBooks did not accept the sign-in",
+                "The sign-in could not be completed (it may have expired or been used twice). "
+                "Close this window and click Connect to QuickBooks again.", le_id,
+            )
+        refusal = self._refusal(entity, realm_id)
+        if refusal is not None:
+            self._revoke_quietly(oauth, tokens.refresh_token)
+            return refusal
+        try:
+            company = self._companies.read(realm_id, tokens.access_token)
+            who = self._who(oauth, tokens.access_token)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("reading the company failed", extra={"error_type": type(exc).__name__})
+            self._revoke_quietly(oauth, tokens.refresh_token)
+            return CallbackOutcome(
+                503, "failed", "QuickBooks is not answering",
+                "QuickBooks did not answer while reading the company. Try Connect to "
+                "QuickBooks again in a few minutes.", le_id,
+            )
+        now = self._clock()
+        hard = getattr(tokens, "refresh_hard_expires_at", None)
+        connected = replace(
+            entity,
+            connection_state=ConnectionState.CONNECTED,
+            realm_id=realm_id,
+            company_name=company.company_name,
+            country=company.country,
+            connected_by={
+                "user_id": attempt.user_id,
+                "name": attempt.user_name,
+                **({"intuit_email": who} if who else {}),
+            },
+            connected_at=iso(now),
+            reconnect_reason=None,
+            refresh_token_hard_expires_at=iso(hard) if isinstance(hard, int | float) else None,
+            preferences=replace(company.preferences, checked_at=iso(now)),
+            data_realm_id=entity.data_realm_id or realm_id,
+        )
+        # Tokens first: a bound entity without tokens would look connected and fail later.
+        self._vault.save(entity.org_id, le_id, tokens)
+        try:
+            self._entities.bind_realm(connected)
+        except Exception as exc:
+            if type(exc).__name__ != "RealmAlreadyClaimed":
+                raise
+            self._vault.delete(entity.org_id, le_id)
+            self._revoke_quietly(oauth, tokens.refresh_token)
+            return self._claimed_elsewhere(entity, getattr(exc, "org_id", ""), realm_id)
+        if entity.realm_id and entity.realm_id != realm_id:
+            self._entities.release_realm(entity.realm_id, entity.org_id, le_id)
+        if entity.sync_schedule:
+            self._schedules.enable(entity.org_id, le_id)
+        logger.info("legal entity connected", extra={"legal_entity_id": le_id, "realm_id": realm_id})
+        return CallbackOutcome(
+            200, "connected", "Connected to QuickBooks",
+            f"{entity.name} is now connected to the QuickBooks company "
+            f"{company.company_name}. You can close this window.",
+            le_id, company.company_name,
+        )
+
+    def _refusal(self, entity: LegalEntity, realm_id: str) -> CallbackOutcome | None:
+        owner = self._entities.realm_owner(realm_id)
+        if owner and owner != (entity.org_id, entity.legal_entity_id):
+            return self._claimed_elsewhere(entity, owner[0], realm_id)
+        if entity.data_realm_id and entity.data_realm_id != realm_id:
+            return CallbackOutcome(
+                409, "refused", "A different QuickBooks company",
+                f"{entity.name} holds data imported from another QuickBooks company. Choose "
+                "that company, or ask support to reset the legal entity before connecting it "
+                "to a different one.", entity.legal_entity_id,
+            )
+        return None
+
+    def _claimed_elsewhere(self, entity: LegalEntity, owner_org: str, realm_id: str) -> CallbackOutcome:
+        owner = self._entities.realm_owner(realm_id)
+        # Name the other entity only inside the same organization (tenants never see each other).
+        where = (
+            f"legal entity {owner[1]}"
+            if owner and owner_org == entity.org_id
+            else "another legal entity"
+        )
+        return CallbackOutcome(
+            409, "refused", "Company already connected",
+            f"This QuickBooks company is already connected to {where}. One QuickBooks company "
+            "can be connected to only one legal entity; choose another company.",
+            entity.legal_entity_id,
+        )
+
+    @staticmethod
+    def _who(oauth: OAuthPort, access_token: str) -> str | None:
+        try:
+            info = oauth.user_info(access_token)
+        except Exception:  # noqa: BLE001 - who connected is informative, not essential
+            return None
+        return str(info.get("email") or info.get("sub") or "") or None
+
+    @staticmethod
+    def _revoke_quietly(oauth: OAuthPort, token: str) -> None:
+        try:
+            oauth.revoke(token)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("token revoke failed", extra={"error_type": type(exc).__name__})
+
+    # -- status / disconnect ---------------------------------------------------------------
+
+    def status(self, caller: Caller, legal_entity_id: str) -> dict[str, Any]:
+        entity = self.entity_for(caller, legal_entity_id)
+        return self.describe(entity)
+
+    def describe(self, entity: LegalEntity) -> dict[str, Any]:
+        now = int(self._clock())
+        pending = self._attempts.pending(entity.org_id, entity.legal_entity_id, now)
+        state = str(entity.connection_state)
+        if pending and entity.connection_state != ConnectionState.CONNECTED:
+            state = str(ConnectionState.PENDING)
+        body: dict[str, Any] = {
+            "legal_entity_id": entity.legal_entity_id,
+            "state": state,
+            "realm_id": entity.realm_id,
+            "company_name": entity.company_name,
+            "country": entity.country,
+            "connected_by": entity.connected_by,
+            "connected_at": entity.connected_at,
+        }
+        if entity.connection_state == ConnectionState.RECONNECT_REQUIRED:
+            body["reconnect_reason"] = entity.reconnect_reason
+        if pending:
+            body["pending_attempt"] = {
+                "started_by": pending.user_name or pending.user_id,
+                "expires_at": iso(pending.expires_at),
+            }
+        if entity.realm_id:
+            body["preflight"] = self._preflight(entity, now)
+        return body
+
+    @staticmethod
+    def _preflight(entity: LegalEntity, now: int) -> list[dict[str, Any]]:
+        prefs = entity.preferences
+        checks: list[dict[str, Any]] = []
+        if prefs.warn_duplicate_bill_number is True:
+            checks.append({"check": "duplicate_bill_warning", "status": "ok",
+                           "message": "QuickBooks warns when a bill number is used twice."})
+        else:
+            checks.append({
+                "check": "duplicate_bill_warning", "status": "warning",
+                "message": "QuickBooks does not warn about duplicate bill numbers. Exports "
+                "still refuse duplicates (same vendor and number), but turn the setting on so "
+                "people typing bills into QuickBooks are warned too.",
+                "setting_path": DUPLICATE_SETTING_PATH,
+            })
+        checks.append({"check": "home_currency", "status": "info",
+                       "value": prefs.home_currency,
+                       "message": f"Home currency: {prefs.home_currency or 'unknown'}."})
+        checks.append({"check": "multicurrency", "status": "info",
+                       "value": prefs.multicurrency_enabled,
+                       "message": "Multicurrency is on: bills carry their currency."
+                       if prefs.multicurrency_enabled else "Multicurrency is off."})
+        if entity.refresh_token_hard_expires_at:
+            expires = datetime.fromisoformat(entity.refresh_token_hard_expires_at.replace("Z", "+00:00"))
+            days = (expires.timestamp() - now) / 86400
+            if days < HARD_EXPIRY_WARNING_DAYS:
+                checks.append({
+                    "check": "authorization_expiry", "status": "warning",
+                    "message": f"Intuit's authorization ends on {expires.date()}; reconnect "
+                    "before then to keep syncing.",
+                })
+        return checks
+
+    def disconnect(self, caller: Caller, legal_entity_id: str) -> dict[str, Any]:
+        require_root_admin(caller)
+        entity = self.entity_for(caller, legal_entity_id)
+        tokens = self._vault.load(entity.org_id, entity.legal_entity_id)
+        revoked = None
+        if tokens is not None:
+            try:
+                self._oauth().revoke(tokens.refresh_token)
+                revoked = True
+            except Exception as exc:  # noqa: BLE001 - disconnect must finish locally anyway
+                logger.warning("revoke at Intuit failed", extra={"error_type": type(exc).__name__})
+                revoked = False
+            self._vault.delete(entity.org_id, entity.legal_entity_id)
+        if entity.sync_schedule:
+            self._schedules.disable(entity.org_id, entity.legal_entity_id)
+        if entity.realm_id:
+            self._entities.release_realm(entity.realm_id, entity.org_id, entity.legal_entity_id)
+        self._entities.update(
+            entity.org_id, entity.legal_entity_id,
+            connection_state=str(ConnectionState.NOT_CONNECTED),
+            realm_id=None, connected_by=None, connected_at=None, reconnect_reason=None,
+            refresh_token_hard_expires_at=None,
+        )
+        result = self.describe(self._entities.get(entity.org_id, entity.legal_entity_id))
+        result["revoked_at_intuit"] = revoked
+        return result
+
+    def mark_reconnect_required(self, org_id: str, legal_entity_id: str, reason: str) -> None:
+        self._entities.update(
+            org_id, legal_entity_id,
+            connection_state=str(ConnectionState.RECONNECT_REQUIRED),
+            reconnect_reason=reason,
+        )
+
+
+def callback_query(params: dict[str, str]) -> str:
+    return urlencode(params)

@@ -1,0 +1,66 @@
+"""Registering and listing legal entities (ops console and the ERP Management page)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from qbo_connector.api.auth import Caller
+from qbo_connector.logic.connection import ConnectionService, iso
+from qbo_connector.models.errors import InvalidInput, NotFound
+from qbo_connector.models.legal_entity import LegalEntity, validate_id
+
+
+class LegalEntityService:
+    def __init__(
+        self,
+        entities: Any,
+        connections: ConnectionService,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._entities = entities
+        self._connections = connections
+        self._clock = clock
+
+    def summary(self, entity: LegalEntity) -> dict[str, Any]:
+        return {
+            "legal_entity_id": entity.legal_entity_id,
+            "name": entity.name,
+            "connection": self._connections.describe(entity),
+            "sync": {
+                "running_sync_id": entity.running_sync_id,
+                "last_sync": entity.last_sync,
+                "last_successful_sync_at": entity.last_successful_sync_at,
+                "has_sync_profile": entity.sync_profile is not None,
+                "has_schedule": entity.sync_schedule is not None,
+            },
+        }
+
+    def list_for(self, caller: Caller) -> list[dict[str, Any]]:
+        entities = sorted(self._entities.list(caller.org_id), key=lambda e: e.name.lower())
+        return [self.summary(e) for e in entities]
+
+    # -- ops console -----------------------------------------------------------------------
+
+    def register(self, org_id: Any, legal_entity_id: Any, name: Any) -> dict[str, Any]:
+        org = validate_id(org_id, "org_id")
+        le = validate_id(legal_entity_id, "legal_entity_id")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise InvalidInput("name must be 1-200 characters.", field="name")
+        entity = LegalEntity(org_id=org, legal_entity_id=le, name=name.strip(),
+                             created_at=iso(self._clock()))
+        created = self._entities.create(entity)
+        current = self._entities.get(org, le)
+        return {"created": created, "legal_entity": self.summary(current)}
+
+    def show(self, org_id: Any, legal_entity_id: Any) -> dict[str, Any]:
+        entity = self._entities.get(validate_id(org_id, "org_id"),
+                                    validate_id(legal_entity_id, "legal_entity_id"))
+        if entity is None:
+            raise NotFound("No such legal entity.", code="legal_entity_not_found")
+        return {**self.summary(entity), "sync_profile": entity.sync_profile,
+                "sync_schedule": entity.sync_schedule, "data_realm_id": entity.data_realm_id}
+
+    def list_org(self, org_id: Any) -> list[dict[str, Any]]:
+        return [self.summary(e) for e in self._entities.list(validate_id(org_id, "org_id"))]

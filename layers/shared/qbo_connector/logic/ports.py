@@ -1,0 +1,48 @@
+"""What the domain needs from the outside world, as protocols.
+
+Logic depends on these shapes, not on boto3 or intuitlib; `wiring` plugs the
+real adapters in, and pure unit tests can plug in small fakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from qbo_connector.models.legal_entity import CompanyPreferences
+
+
+class TokenSetLike(Protocol):
+    access_token: str
+    refresh_token: str
+    realm_id: str | None
+
+
+class OAuthPort(Protocol):
+    def authorization_url(self, state: str, scopes: list[str]) -> str: ...
+    def exchange_code(self, code: str, realm_id: str) -> Any: ...
+    def revoke(self, token: str) -> Any: ...
+    def user_info(self, access_token: str) -> dict[str, Any]: ...
+
+
+class TokenVaultPort(Protocol):
+    def load(self, org_id: str, legal_entity_id: str) -> Any: ...
+    def save(self, org_id: str, legal_entity_id: str, tokens: Any) -> Any: ...
+    def delete(self, org_id: str, legal_entity_id: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class CompanySnapshot:
+    company_name: str
+    country: str | None
+    preferences: CompanyPreferences
+
+
+class CompanyReaderPort(Protocol):
+    def read(self, realm_id: str, access_token: str) -> CompanySnapshot: ...
+
+
+class ScheduleRulesPort(Protocol):
+    def disable(self, org_id: str, legal_entity_id: str) -> Any: ...
+    def enable(self, org_id: str, legal_entity_id: str) -> Any: ...
+    def remove(self, org_id: str, legal_entity_id: str) -> Any: ...

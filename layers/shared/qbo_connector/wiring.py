@@ -1,0 +1,88 @@
+"""Composition root: builds each service from the real adapters, once per process.
+
+Handlers ask this module for services; tests call `reset()` after pointing
+the environment at a fresh local stack.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from qbo_connector.config import get_settings
+from qbo_connector.logic.connection import ConnectionService
+from qbo_connector.logic.legal_entities import LegalEntityService
+
+
+def intuit_oauth():  # type: ignore[no-untyped-def]
+    """The process-wide intuitlib client (its discovery document is fetched once)."""
+    from qbo_connector.adapters.intuit_oauth import get_oauth
+    from qbo_connector.adapters.token_vault import load_app_credentials
+
+    settings = get_settings()
+    app = load_app_credentials()
+    return get_oauth(
+        app.client_id, app.client_secret, settings.oauth_redirect_uri, settings.intuit_environment
+    )
+
+
+@lru_cache(maxsize=1)
+def legal_entity_store():  # type: ignore[no-untyped-def]
+    from qbo_connector.adapters.legal_entity_store import LegalEntityStore
+
+    return LegalEntityStore()
+
+
+@lru_cache(maxsize=1)
+def connection_service() -> ConnectionService:
+    from qbo_connector.adapters.oauth_attempt_store import OAuthAttemptStore
+    from qbo_connector.adapters.qbo_company import QboCompanyReader
+    from qbo_connector.adapters.schedule_rules import ScheduleRules
+    from qbo_connector.adapters.token_vault import TokenVault
+
+    settings = get_settings()
+    return ConnectionService(
+        entities=legal_entity_store(),
+        attempts=OAuthAttemptStore(),
+        vault=TokenVault(),
+        oauth=intuit_oauth,
+        companies=QboCompanyReader(settings.qbo_api_base_url),
+        schedules=ScheduleRules(),
+        state_ttl_seconds=settings.oauth_state_ttl_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def legal_entity_service() -> LegalEntityService:
+    return LegalEntityService(legal_entity_store(), connection_service())
+
+
+def reset() -> None:
+    """Forget every cached service and client (tests, after changing the environment)."""
+    from qbo_connector.adapters import aws, intuit_oauth, token_vault
+
+    for cached in (legal_entity_store, connection_service, legal_entity_service):
+        cached.cache_clear()
+    get_settings.cache_clear()
+    aws.reset()
+    intuit_oauth.reset_cache()
+    token_vault.reset_cache()
+
+
+def qbo_client_for(entity, counter=None):  # type: ignore[no-untyped-def]
+    """A QBO client for a connected legal entity, with its cached access token.
+
+    Refresh-token rotation persists through the vault before use; an
+    invalid_grant marks the entity "reconnect required".
+    """
+    from qbo_connector.adapters.qbo_auth import token_manager_for
+    from qbo_connector.adapters.qbo_client import QboClient
+
+    def reconnect_required(reason: str) -> None:
+        connection_service().mark_reconnect_required(
+            entity.org_id, entity.legal_entity_id, reason
+        )
+
+    tokens = token_manager_for(
+        entity.org_id, entity.legal_entity_id, on_reconnect_required=reconnect_required
+    )
+    return QboClient(entity.realm_id, tokens, get_settings().qbo_api_base_url, counter=counter)

@@ -1,7 +1,6 @@
-"""Ops function: support and operators invoke it from the console with JSON events (events/ops-*.json)."""
+"""Ops function: operators invoke it from the console with JSON events (events/ops-*.json)."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from qbo_connector.api import ops_actions
 from qbo_connector.api.observability import logger, metrics, tracer
 

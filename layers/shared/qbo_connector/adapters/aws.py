@@ -20,12 +20,12 @@ _CONFIG = Config(
 
 @lru_cache(maxsize=None)
 def client(service: str) -> Any:
-    return boto3.client(service, config=_CONFIG)
+    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
 @lru_cache(maxsize=None)
 def resource(service: str) -> Any:
-    return boto3.resource(service, config=_CONFIG)
+    return boto3.resource(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
 def reset() -> None:

@@ -52,6 +52,19 @@ def connection_service() -> ConnectionService:
 
 
 @lru_cache(maxsize=1)
+def sync_schedule_service():  # type: ignore[no-untyped-def]
+    from qbo_connector.adapters.schedule_rules import ScheduleRules
+    from qbo_connector.logic.sync_schedule import SyncScheduleService
+
+    return SyncScheduleService(
+        legal_entity_store(),
+        connection_service(),
+        ScheduleRules(),
+        get_settings().schedule_rule_prefix,
+    )
+
+
+@lru_cache(maxsize=1)
 def legal_entity_service() -> LegalEntityService:
     return LegalEntityService(legal_entity_store(), connection_service())
 
@@ -60,7 +73,12 @@ def reset() -> None:
     """Forget every cached service and client (tests, after changing the environment)."""
     from qbo_connector.adapters import aws, intuit_oauth, token_vault
 
-    for cached in (legal_entity_store, connection_service, legal_entity_service):
+    for cached in (
+        legal_entity_store,
+        connection_service,
+        legal_entity_service,
+        sync_schedule_service,
+    ):
         cached.cache_clear()
     get_settings.cache_clear()
     aws.reset()
@@ -78,9 +96,7 @@ def qbo_client_for(entity, counter=None):  # type: ignore[no-untyped-def]
     from qbo_connector.adapters.qbo_client import QboClient
 
     def reconnect_required(reason: str) -> None:
-        connection_service().mark_reconnect_required(
-            entity.org_id, entity.legal_entity_id, reason
-        )
+        connection_service().mark_reconnect_required(entity.org_id, entity.legal_entity_id, reason)
 
     tokens = token_manager_for(
         entity.org_id, entity.legal_entity_id, on_reconnect_required=reconnect_required

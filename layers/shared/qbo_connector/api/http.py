@@ -57,7 +57,9 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
         field = _field_of(first.get("loc", ()))
         problem = first.get("msg", "is not valid")
         return _error(
-            400, "invalid_input", f"{field}: {problem}. Correct it and send the request again.",
+            400,
+            "invalid_input",
+            f"{field}: {problem}. Correct it and send the request again.",
             field,
         )
 
@@ -77,15 +79,21 @@ def _upstream(exc: Exception) -> tuple[int, str, str]:
     """QBO throttling or outages reach callers as 429/503, never as 500."""
     kind = type(exc).__name__
     if kind == "QboThrottledError":
-        return 429, "quickbooks_throttled", (
-            "QuickBooks is limiting requests for this company right now; try again in a minute."
+        return (
+            429,
+            "quickbooks_throttled",
+            ("QuickBooks is limiting requests for this company right now; try again in a minute."),
         )
     if kind in {"QboUnavailableError", "IntuitUnavailable"}:
-        return 503, "quickbooks_unavailable", (
-            "QuickBooks is not answering right now; try again in a few minutes."
+        return (
+            503,
+            "quickbooks_unavailable",
+            ("QuickBooks is not answering right now; try again in a few minutes."),
         )
-    return 500, "internal_error", (
-        f"Something went wrong on our side; it was logged with id {logger.get_correlation_id()}."
+    return (
+        500,
+        "internal_error",
+        (f"Something went wrong on our side; it was logged with id {logger.get_correlation_id()}."),
     )
 
 

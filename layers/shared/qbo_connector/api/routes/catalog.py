@@ -6,9 +6,14 @@ import json
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from qbo_connector.api.routes import connection_start, legal_entities, oauth_callback
+from qbo_connector.api.routes import (
+    connection_start,
+    legal_entities,
+    oauth_callback,
+    sync_schedule,
+)
 
-ENTITY_API_ROUTERS: list[Router] = [legal_entities.router]
+ENTITY_API_ROUTERS: list[Router] = [legal_entities.router, sync_schedule.router]
 ALL_ROUTERS: list[Router] = [
     connection_start.router,
     oauth_callback.router,

@@ -22,7 +22,8 @@ router = Router()
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:4rem auto;padding:0 1rem;color:#1b1b1b}}
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:4rem auto;
+padding:0 1rem;color:#1b1b1b}}
 h1{{font-size:1.4rem}}</style></head>
 <body data-outcome="{outcome}"><h1>{title}</h1><p>{message}</p>
 <p><small>You can close this window.</small></p>
@@ -61,9 +62,13 @@ def render(outcome: CallbackOutcome, origin: str, nonce: str) -> str:
     )
 
 
-@router.get("/oauth/callback", include_in_schema=True, tags=["Connection"],
-            summary="Intuit's redirect after consent (HTML page for the popup)")
-def oauth_callback() -> Response:
+@router.get(
+    "/oauth/callback",
+    include_in_schema=True,
+    tags=["Connection"],
+    summary="Intuit's redirect after consent (HTML page for the popup)",
+)
+def oauth_callback() -> Response[dict]:
     params = dict(router.current_event.query_string_parameters or {})
     outcome = wiring.connection_service().complete(params)
     nonce = secrets.token_urlsafe(16)

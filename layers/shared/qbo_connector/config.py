@@ -53,9 +53,7 @@ def get_settings() -> Settings:
         intuit_app_secret_name=env("INTUIT_APP_SECRET_NAME", "qbo-connector/intuit-app"),
         # "sandbox", "production", or a discovery-document URL (local sandbox).
         intuit_environment=env("INTUIT_ENVIRONMENT", "sandbox"),
-        qbo_api_base_url=env(
-            "QBO_API_BASE_URL", "https://sandbox-quickbooks.api.intuit.com/v3"
-        ),
+        qbo_api_base_url=env("QBO_API_BASE_URL", "https://sandbox-quickbooks.api.intuit.com/v3"),
         oauth_redirect_uri=env("OAUTH_REDIRECT_URI", ""),
         frontend_origin=env("FRONTEND_ORIGIN", ""),
         oauth_state_ttl_seconds=_int("OAUTH_STATE_TTL_SECONDS", 600),

@@ -69,6 +69,79 @@ def legal_entity_service() -> LegalEntityService:
     return LegalEntityService(legal_entity_store(), connection_service())
 
 
+@lru_cache(maxsize=1)
+def bill_export_service():  # type: ignore[no-untyped-def]
+    """Bill export (logic.bill_export) over the real tables, S3 and the sync queue."""
+    from qbo_connector.adapters.bill_export_store import BillExportStore
+    from qbo_connector.adapters.invoice_documents import InvoiceDocuments
+    from qbo_connector.adapters.sync_queue import SyncQueue
+    from qbo_connector.logic.bill_export import BillExportService, RecordsTableMasterData
+
+    return BillExportService(
+        BillExportStore(),
+        RecordsTableMasterData(),
+        InvoiceDocuments(),
+        queue=SyncQueue() if get_settings().sync_queue_url else None,
+        entities=legal_entity_store(),
+    )
+
+
+@lru_cache(maxsize=1)
+def sync_run_store():  # type: ignore[no-untyped-def]
+    from qbo_connector.adapters.sync_run_store import SyncRunStore
+
+    return SyncRunStore()
+
+
+@lru_cache(maxsize=1)
+def record_store():  # type: ignore[no-untyped-def]
+    from qbo_connector.adapters.record_store import RecordStore
+
+    return RecordStore()
+
+
+@lru_cache(maxsize=1)
+def sync_service():  # type: ignore[no-untyped-def]
+    """SmartSync: start syncs (manual, console, schedule, webhook) and read their history."""
+    from qbo_connector.adapters.sync_queue import SyncQueue
+    from qbo_connector.logic.sync_runs import SyncService
+
+    return SyncService(legal_entity_store(), sync_run_store(), SyncQueue())
+
+
+@lru_cache(maxsize=1)
+def sync_runner():  # type: ignore[no-untyped-def]
+    """The sync worker's engine room: import (and bill export) for one run."""
+    from qbo_connector.adapters.qbo_client import CallCounter
+    from qbo_connector.adapters.sync_queue import SyncQueue
+    from qbo_connector.logic.importer import ImportEngine
+    from qbo_connector.logic.sync_runner import SyncRunner
+
+    return SyncRunner(
+        legal_entity_store(),
+        sync_run_store(),
+        SyncQueue(),
+        ImportEngine(record_store()),
+        # Looked up at call time, so tests can swap the client's back-off sleep.
+        client_factory=lambda entity, counter: qbo_client_for(entity, counter),
+        counter_factory=CallCounter,
+    )
+
+
+@lru_cache(maxsize=1)
+def sync_profile_service():  # type: ignore[no-untyped-def]
+    from qbo_connector.logic.sync_profiles import SyncProfileService
+
+    return SyncProfileService(legal_entity_store())
+
+
+@lru_cache(maxsize=1)
+def record_service():  # type: ignore[no-untyped-def]
+    from qbo_connector.logic.records import RecordService
+
+    return RecordService(sync_service(), record_store())
+
+
 def reset() -> None:
     """Forget every cached service and client (tests, after changing the environment)."""
     from qbo_connector.adapters import aws, intuit_oauth, token_vault
@@ -78,6 +151,13 @@ def reset() -> None:
         connection_service,
         legal_entity_service,
         sync_schedule_service,
+        bill_export_service,
+        sync_run_store,
+        record_store,
+        sync_service,
+        sync_runner,
+        sync_profile_service,
+        record_service,
     ):
         cached.cache_clear()
     get_settings.cache_clear()

@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 import intuitlib.utils as _intuit_utils
+import requests
 from intuitlib.client import AuthClient
 from intuitlib.config import DISCOVERY_URL
 from intuitlib.enums import Scopes

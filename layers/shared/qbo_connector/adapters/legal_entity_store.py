@@ -161,9 +161,14 @@ class LegalEntityStore:
             self._table.update_item(
                 Key=_key(org_id, legal_entity_id),
                 UpdateExpression="SET running_sync_id = :id, sync_lease_expires_at = :exp",
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(running_sync_id)"
-                " OR sync_lease_expires_at < :now OR running_sync_id = :id)",
-                ExpressionAttributeValues={":id": sync_id, ":exp": now + lease_seconds, ":now": now},
+                ConditionExpression="attribute_exists(pk) AND ("
+                "attribute_not_exists(running_sync_id) OR sync_lease_expires_at < :now "
+                "OR running_sync_id = :id)",
+                ExpressionAttributeValues={
+                    ":id": sync_id,
+                    ":exp": now + lease_seconds,
+                    ":now": now,
+                },
             )
             return None
         except ClientError as error:

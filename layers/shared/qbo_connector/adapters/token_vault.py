@@ -81,6 +81,13 @@ class TokenVault:
 
     def save(self, org_id: str, legal_entity_id: str, tokens: TokenSet) -> None:
         """Store a new version (put first: creation happens once per entity)."""
+        self._store(org_id, legal_entity_id, tokens)
+        # Imported late: qbo_auth builds on this module.
+        from qbo_connector.adapters import qbo_auth
+
+        qbo_auth.note_saved(org_id, legal_entity_id, tokens)
+
+    def _store(self, org_id: str, legal_entity_id: str, tokens: TokenSet) -> None:
         name = self.secret_name(org_id, legal_entity_id)
         value = json.dumps(tokens.to_dict(), separators=(",", ":"))
         try:
@@ -136,16 +143,18 @@ class TokenVault:
         except ClientError as exc:
             raise TokenVaultError(f"storing tokens {name} failed: {_code(exc)}") from None
 
-    def delete(self, org_id: str, legal_entity_id: str) -> bool:
-        """Delete at once (no recovery window). False when there was nothing to delete."""
+    def delete(self, org_id: str, legal_entity_id: str) -> None:
+        """Delete at once (no recovery window). Idempotent: a missing secret is fine
+        (Secrets Manager itself accepts a forced delete of an unknown name)."""
         name = self.secret_name(org_id, legal_entity_id)
         try:
             self.client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
         except ClientError as exc:
-            if _gone(exc):
-                return False
-            raise TokenVaultError(f"deleting tokens {name} failed: {_code(exc)}") from None
-        return True
+            if not _gone(exc):
+                raise TokenVaultError(f"deleting tokens {name} failed: {_code(exc)}") from None
+        from qbo_connector.adapters import qbo_auth
+
+        qbo_auth.note_deleted(org_id, legal_entity_id)
 
 
 # --------------------------------------------------------------------------------------
@@ -160,8 +169,8 @@ def save(org_id: str, legal_entity_id: str, tokens: TokenSet) -> None:
     TokenVault().save(org_id, legal_entity_id, tokens)
 
 
-def delete(org_id: str, legal_entity_id: str) -> bool:
-    return TokenVault().delete(org_id, legal_entity_id)
+def delete(org_id: str, legal_entity_id: str) -> None:
+    TokenVault().delete(org_id, legal_entity_id)
 
 
 # --------------------------------------------------------------------------------------

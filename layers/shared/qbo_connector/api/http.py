@@ -14,18 +14,21 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from qbo_connector.api.auth import Caller, caller_from_event
-from qbo_connector.api.observability import logger
 from qbo_connector.models.errors import DomainError
+from qbo_connector.observability import logger
 
 API_TITLE = "qbo-connector"
 API_VERSION = "1.0.0"
 
 
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    status: int, body: Any, headers: dict[str, str] | None = None
+) -> Response[dict[str, Any]]:
+    # The resolver serializes the dict itself (and validates it against the route's type).
     return Response(
         status_code=status,
         content_type="application/json",
-        body=json.dumps(body, default=str),
+        body=json.loads(json.dumps(body, default=str)),
         headers=headers or {},
     )
 

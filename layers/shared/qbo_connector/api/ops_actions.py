@@ -29,7 +29,30 @@ def _show(event: dict[str, Any]) -> Any:
     return wiring.legal_entity_service().show(event.get("org_id"), event.get("legal_entity_id"))
 
 
+def _mark_bill_exported(event: dict[str, Any]) -> Any:
+    """A duplicate that is the existing QBO bill: record it as exported against that bill."""
+    return wiring.bill_export_service().mark_exported(
+        str(event.get("org_id") or ""),
+        str(event.get("legal_entity_id") or ""),
+        event.get("ap_invoice_id"),
+        event.get("qbo_bill_id"),
+        str(event.get("operator") or ""),
+    )
+
+
+def _put_sync_profile(event: dict[str, Any]) -> Any:
+    """Create or update a legal entity's API Sync Profile (events/ops-put-sync-profile.json)."""
+    return wiring.sync_profile_service().put(event)
+
+
+def _show_sync_profile(event: dict[str, Any]) -> Any:
+    return wiring.sync_profile_service().show(event)
+
+
 ACTIONS: dict[str, Action] = {
+    "put_sync_profile": _put_sync_profile,
+    "show_sync_profile": _show_sync_profile,
+    "mark_bill_exported": _mark_bill_exported,
     "register_legal_entity": _register,
     "list_legal_entities": _list,
     "show_legal_entity": _show,

@@ -14,8 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools import Logger
-
 from qbo_connector.api.auth import Caller, require_root_admin, require_same_org
 from qbo_connector.logic.ports import (
     CompanyReaderPort,
@@ -26,8 +24,7 @@ from qbo_connector.logic.ports import (
 from qbo_connector.models.errors import Conflict, NotFound
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
 from qbo_connector.models.oauth_attempt import OAuthAttempt
-
-logger = Logger(child=True)
+from qbo_connector.observability import logger
 
 SCOPES = ["com.intuit.quickbooks.accounting", "openid", "email", "profile"]
 DUPLICATE_SETTING_PATH = (
@@ -127,7 +124,9 @@ class ConnectionService:
         state = params.get("state") or ""
         if not state:
             return CallbackOutcome(
-                400, "invalid", "This link is incomplete",
+                400,
+                "invalid",
+                "This link is incomplete",
                 "The address has no connection attempt in it. Close this window and click "
                 "Connect to QuickBooks again.",
             )
@@ -136,7 +135,9 @@ class ConnectionService:
             if attempt is not None:
                 self._attempts.finish(attempt)
             return CallbackOutcome(
-                400, "expired", "The connection timed out",
+                400,
+                "expired",
+                "The connection timed out",
                 "This connection attempt timed out or was already used. Close this window and "
                 "click Connect to QuickBooks again, then finish the steps in one sitting.",
             )
@@ -151,27 +152,39 @@ class ConnectionService:
         if error:
             if error == "access_denied":
                 return CallbackOutcome(
-                    200, "cancelled", "Connection cancelled",
+                    200,
+                    "cancelled",
+                    "Connection cancelled",
                     "QuickBooks was not connected because the request was cancelled. You can "
-                    "click Connect to QuickBooks again at any time.", le_id,
+                    "click Connect to QuickBooks again at any time.",
+                    le_id,
                 )
             return CallbackOutcome(
-                400, "failed", "QuickBooks refused the connection",
+                400,
+                "failed",
+                "QuickBooks refused the connection",
                 f"Intuit answered '{error[:64]}'. Click Connect to QuickBooks again; if it "
-                "keeps happening, contact support.", le_id,
+                "keeps happening, contact support.",
+                le_id,
             )
         code, realm_id = params.get("code") or "", params.get("realmId") or ""
         if not code or not realm_id:
             return CallbackOutcome(
-                400, "invalid", "This link is incomplete",
+                400,
+                "invalid",
+                "This link is incomplete",
                 "Intuit's answer lacks the authorization code or the company id. Click "
-                "Connect to QuickBooks again.", le_id,
+                "Connect to QuickBooks again.",
+                le_id,
             )
         entity = self._entities.get(attempt.org_id, le_id)
         if entity is None:
             return CallbackOutcome(
-                404, "failed", "Legal entity not found",
-                "The legal entity was removed while connecting.", le_id,
+                404,
+                "failed",
+                "Legal entity not found",
+                "The legal entity was removed while connecting.",
+                le_id,
             )
         oauth = self._oauth()
         try:
@@ -179,9 +192,12 @@ class ConnectionService:
         except Exception as exc:  # noqa: BLE001 - the page must always render
             logger.warning("code exchange failed", extra={"error_type": type(exc).__name__})
             return CallbackOutcome(
-                400, "failed", "QuickBooks did not accept the sign-in",
+                400,
+                "failed",
+                "QuickBooks did not accept the sign-in",
                 "The sign-in could not be completed (it may have expired or been used twice). "
-                "Close this window and click Connect to QuickBooks again.", le_id,
+                "Close this window and click Connect to QuickBooks again.",
+                le_id,
             )
         refusal = self._refusal(entity, realm_id)
         if refusal is not None:
@@ -194,9 +210,12 @@ class ConnectionService:
             logger.warning("reading the company failed", extra={"error_type": type(exc).__name__})
             self._revoke_quietly(oauth, tokens.refresh_token)
             return CallbackOutcome(
-                503, "failed", "QuickBooks is not answering",
+                503,
+                "failed",
+                "QuickBooks is not answering",
                 "QuickBooks did not answer while reading the company. Try Connect to "
-                "QuickBooks again in a few minutes.", le_id,
+                "QuickBooks again in a few minutes.",
+                le_id,
             )
         now = self._clock()
         hard = getattr(tokens, "refresh_hard_expires_at", None)
@@ -215,7 +234,6 @@ class ConnectionService:
             reconnect_reason=None,
             refresh_token_hard_expires_at=iso(hard) if isinstance(hard, int | float) else None,
             preferences=replace(company.preferences, checked_at=iso(now)),
-            data_realm_id=entity.data_realm_id or realm_id,
         )
         # Tokens first: a bound entity without tokens would look connected and fail later.
         self._vault.save(entity.org_id, le_id, tokens)
@@ -231,12 +249,17 @@ class ConnectionService:
             self._entities.release_realm(entity.realm_id, entity.org_id, le_id)
         if entity.sync_schedule:
             self._schedules.enable(entity.org_id, le_id)
-        logger.info("legal entity connected", extra={"legal_entity_id": le_id, "realm_id": realm_id})
+        logger.info(
+            "legal entity connected", extra={"legal_entity_id": le_id, "realm_id": realm_id}
+        )
         return CallbackOutcome(
-            200, "connected", "Connected to QuickBooks",
+            200,
+            "connected",
+            "Connected to QuickBooks",
             f"{entity.name} is now connected to the QuickBooks company "
             f"{company.company_name}. You can close this window.",
-            le_id, company.company_name,
+            le_id,
+            company.company_name,
         )
 
     def _refusal(self, entity: LegalEntity, realm_id: str) -> CallbackOutcome | None:
@@ -245,14 +268,19 @@ class ConnectionService:
             return self._claimed_elsewhere(entity, owner[0], realm_id)
         if entity.data_realm_id and entity.data_realm_id != realm_id:
             return CallbackOutcome(
-                409, "refused", "A different QuickBooks company",
+                409,
+                "refused",
+                "A different QuickBooks company",
                 f"{entity.name} holds data imported from another QuickBooks company. Choose "
                 "that company, or ask support to reset the legal entity before connecting it "
-                "to a different one.", entity.legal_entity_id,
+                "to a different one.",
+                entity.legal_entity_id,
             )
         return None
 
-    def _claimed_elsewhere(self, entity: LegalEntity, owner_org: str, realm_id: str) -> CallbackOutcome:
+    def _claimed_elsewhere(
+        self, entity: LegalEntity, owner_org: str, realm_id: str
+    ) -> CallbackOutcome:
         owner = self._entities.realm_owner(realm_id)
         # Name the other entity only inside the same organization (tenants never see each other).
         where = (
@@ -261,7 +289,9 @@ class ConnectionService:
             else "another legal entity"
         )
         return CallbackOutcome(
-            409, "refused", "Company already connected",
+            409,
+            "refused",
+            "Company already connected",
             f"This QuickBooks company is already connected to {where}. One QuickBooks company "
             "can be connected to only one legal entity; choose another company.",
             entity.legal_entity_id,
@@ -319,32 +349,56 @@ class ConnectionService:
         prefs = entity.preferences
         checks: list[dict[str, Any]] = []
         if prefs.warn_duplicate_bill_number is True:
-            checks.append({"check": "duplicate_bill_warning", "status": "ok",
-                           "message": "QuickBooks warns when a bill number is used twice."})
+            checks.append(
+                {
+                    "check": "duplicate_bill_warning",
+                    "status": "ok",
+                    "message": "QuickBooks warns when a bill number is used twice.",
+                }
+            )
         else:
-            checks.append({
-                "check": "duplicate_bill_warning", "status": "warning",
-                "message": "QuickBooks does not warn about duplicate bill numbers. Exports "
-                "still refuse duplicates (same vendor and number), but turn the setting on so "
-                "people typing bills into QuickBooks are warned too.",
-                "setting_path": DUPLICATE_SETTING_PATH,
-            })
-        checks.append({"check": "home_currency", "status": "info",
-                       "value": prefs.home_currency,
-                       "message": f"Home currency: {prefs.home_currency or 'unknown'}."})
-        checks.append({"check": "multicurrency", "status": "info",
-                       "value": prefs.multicurrency_enabled,
-                       "message": "Multicurrency is on: bills carry their currency."
-                       if prefs.multicurrency_enabled else "Multicurrency is off."})
+            checks.append(
+                {
+                    "check": "duplicate_bill_warning",
+                    "status": "warning",
+                    "message": "QuickBooks does not warn about duplicate bill numbers. Exports "
+                    "still refuse duplicates (same vendor and number), but turn the setting on so "
+                    "people typing bills into QuickBooks are warned too.",
+                    "setting_path": DUPLICATE_SETTING_PATH,
+                }
+            )
+        checks.append(
+            {
+                "check": "home_currency",
+                "status": "info",
+                "value": prefs.home_currency,
+                "message": f"Home currency: {prefs.home_currency or 'unknown'}.",
+            }
+        )
+        checks.append(
+            {
+                "check": "multicurrency",
+                "status": "info",
+                "value": prefs.multicurrency_enabled,
+                "message": "Multicurrency is on: bills carry their currency."
+                if prefs.multicurrency_enabled
+                else "Multicurrency is off.",
+            }
+        )
         if entity.refresh_token_hard_expires_at:
-            expires = datetime.fromisoformat(entity.refresh_token_hard_expires_at.replace("Z", "+00:00"))
+            expires = datetime.fromisoformat(
+                entity.refresh_token_hard_expires_at.replace("Z", "+00:00")
+            )
             days = (expires.timestamp() - now) / 86400
             if days < HARD_EXPIRY_WARNING_DAYS:
-                checks.append({
-                    "check": "authorization_expiry", "status": "warning",
-                    "message": f"Intuit's authorization ends on {expires.date()}; reconnect "
-                    "before then to keep syncing.",
-                })
+                checks.append(
+                    {
+                        "check": "authorization_expiry",
+                        "status": "warning",
+                        "message": f"Intuit's authorization ends on {expires.date()}; reconnect "
+                        "before then to keep syncing.",
+                    }
+                )
         return checks
 
     def disconnect(self, caller: Caller, legal_entity_id: str) -> dict[str, Any]:
@@ -365,9 +419,13 @@ class ConnectionService:
         if entity.realm_id:
             self._entities.release_realm(entity.realm_id, entity.org_id, entity.legal_entity_id)
         self._entities.update(
-            entity.org_id, entity.legal_entity_id,
+            entity.org_id,
+            entity.legal_entity_id,
             connection_state=str(ConnectionState.NOT_CONNECTED),
-            realm_id=None, connected_by=None, connected_at=None, reconnect_reason=None,
+            realm_id=None,
+            connected_by=None,
+            connected_at=None,
+            reconnect_reason=None,
             refresh_token_hard_expires_at=None,
         )
         result = self.describe(self._entities.get(entity.org_id, entity.legal_entity_id))
@@ -376,7 +434,8 @@ class ConnectionService:
 
     def mark_reconnect_required(self, org_id: str, legal_entity_id: str, reason: str) -> None:
         self._entities.update(
-            org_id, legal_entity_id,
+            org_id,
+            legal_entity_id,
             connection_state=str(ConnectionState.RECONNECT_REQUIRED),
             reconnect_reason=reason,
         )

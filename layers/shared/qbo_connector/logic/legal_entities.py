@@ -48,19 +48,25 @@ class LegalEntityService:
         le = validate_id(legal_entity_id, "legal_entity_id")
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             raise InvalidInput("name must be 1-200 characters.", field="name")
-        entity = LegalEntity(org_id=org, legal_entity_id=le, name=name.strip(),
-                             created_at=iso(self._clock()))
+        entity = LegalEntity(
+            org_id=org, legal_entity_id=le, name=name.strip(), created_at=iso(self._clock())
+        )
         created = self._entities.create(entity)
         current = self._entities.get(org, le)
         return {"created": created, "legal_entity": self.summary(current)}
 
     def show(self, org_id: Any, legal_entity_id: Any) -> dict[str, Any]:
-        entity = self._entities.get(validate_id(org_id, "org_id"),
-                                    validate_id(legal_entity_id, "legal_entity_id"))
+        entity = self._entities.get(
+            validate_id(org_id, "org_id"), validate_id(legal_entity_id, "legal_entity_id")
+        )
         if entity is None:
             raise NotFound("No such legal entity.", code="legal_entity_not_found")
-        return {**self.summary(entity), "sync_profile": entity.sync_profile,
-                "sync_schedule": entity.sync_schedule, "data_realm_id": entity.data_realm_id}
+        return {
+            **self.summary(entity),
+            "sync_profile": entity.sync_profile,
+            "sync_schedule": entity.sync_schedule,
+            "data_realm_id": entity.data_realm_id,
+        }
 
     def list_org(self, org_id: Any) -> list[dict[str, Any]]:
         return [self.summary(e) for e in self._entities.list(validate_id(org_id, "org_id"))]

@@ -318,6 +318,8 @@ def next_runs(
     """The next ``count`` runs strictly after ``now`` as (local, UTC) datetimes."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    if count <= 0:
+        return []
     tz = ZoneInfo(schedule.timezone)
     now_utc = now.astimezone(UTC)
     day = now_utc.astimezone(tz).date() - timedelta(days=1)  # the day before: offsets vary

@@ -7,17 +7,24 @@ import json
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from qbo_connector.api.routes import (
+    bills,
     connection_start,
     legal_entities,
     oauth_callback,
+    records,
+    sync_history,
     sync_schedule,
+    syncs,
 )
 
-ENTITY_API_ROUTERS: list[Router] = [legal_entities.router, sync_schedule.router]
+ENTITY_API_ROUTERS: list[Router] = [legal_entities.router, sync_schedule.router, bills.router]
+ENTITY_API_ROUTERS += [sync_history.router, records.router]
+MANUAL_SYNC_ROUTERS: list[Router] = [syncs.router]
 ALL_ROUTERS: list[Router] = [
     connection_start.router,
     oauth_callback.router,
     *ENTITY_API_ROUTERS,
+    *MANUAL_SYNC_ROUTERS,
 ]
 
 

@@ -68,7 +68,7 @@ def render(outcome: CallbackOutcome, origin: str, nonce: str) -> str:
     tags=["Connection"],
     summary="Intuit's redirect after consent (HTML page for the popup)",
 )
-def oauth_callback() -> Response[dict]:
+def oauth_callback() -> Response[str]:
     params = dict(router.current_event.query_string_parameters or {})
     outcome = wiring.connection_service().complete(params)
     nonce = secrets.token_urlsafe(16)

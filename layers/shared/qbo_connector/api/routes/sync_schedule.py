@@ -24,20 +24,29 @@ ScheduleBody = Annotated[
 ]
 
 
-@router.put("/legal-entities/<id>/sync-schedule", tags=["Sync schedule"],
-            summary="Create or replace the automatic sync schedule")
-def put_schedule(id: EntityId, schedule: ScheduleBody) -> Response[dict]:  # noqa: A002
+@router.put(
+    "/legal-entities/<id>/sync-schedule",
+    tags=["Sync schedule"],
+    summary="Create or replace the automatic sync schedule",
+)
+def put_schedule(id: EntityId, schedule: ScheduleBody) -> Response[dict]:
     result = wiring.sync_schedule_service().put(current_caller(router), id, schedule)
     return json_response(200, result)
 
 
-@router.get("/legal-entities/<id>/sync-schedule", tags=["Sync schedule"],
-            summary="The schedule with its next runs in local time and UTC")
-def get_schedule(id: EntityId) -> Response[dict]:  # noqa: A002
+@router.get(
+    "/legal-entities/<id>/sync-schedule",
+    tags=["Sync schedule"],
+    summary="The schedule with its next runs in local time and UTC",
+)
+def get_schedule(id: EntityId) -> Response[dict]:
     return json_response(200, wiring.sync_schedule_service().show(current_caller(router), id))
 
 
-@router.delete("/legal-entities/<id>/sync-schedule", tags=["Sync schedule"],
-               summary="Remove the schedule and its EventBridge rules")
-def delete_schedule(id: EntityId) -> Response[dict]:  # noqa: A002
+@router.delete(
+    "/legal-entities/<id>/sync-schedule",
+    tags=["Sync schedule"],
+    summary="Remove the schedule and its EventBridge rules",
+)
+def delete_schedule(id: EntityId) -> Response[dict]:
     return json_response(200, wiring.sync_schedule_service().delete(current_caller(router), id))

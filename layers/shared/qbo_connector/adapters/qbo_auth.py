@@ -1,0 +1,414 @@
+"""Access tokens for QBO calls: cached, refreshed when due, rotated safely.
+
+One `TokenManager` per legal entity; the token state behind it is cached per process, so a
+warm Lambda reuses its access token until shortly before expiry instead of refreshing
+per request.
+
+Rotation rule (qbo-api-facts.md): a refresh may return a new refresh token and the old one
+may die at once, so the new token set is written to the vault *before* the new access
+token is handed out. Several processes may refresh the same entity: before refreshing,
+and once more after an ``invalid_grant``, the vault is re-read; a token set written there
+by another process is adopted instead of refreshing with a stale refresh token. Callers
+that need strict cross-process exclusion pass ``refresh_guard`` (e.g. a DynamoDB lease).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from qbo_connector.adapters.intuit_oauth import (
+    OAuthGrantInvalid,
+    TokenSet,
+    get_oauth,
+)
+
+log = logging.getLogger(__name__)
+
+REFRESH_MARGIN_SECONDS = 300.0
+DEAD_RECHECK_SECONDS = 60.0
+
+
+class TokenStore(Protocol):
+    def load(self, org_id: str, legal_entity_id: str) -> TokenSet | None: ...
+
+    def save(self, org_id: str, legal_entity_id: str, tokens: TokenSet) -> None: ...
+
+
+class TokenRefresher(Protocol):
+    def refresh(self, refresh_token: str, realm_id: str = "") -> TokenSet: ...
+
+
+class ReconnectRequired(Exception):
+    """The legal entity's QBO connection must be made again by a person.
+
+    ``reason`` is a sentence for the connection status; ``not_connected`` means no
+    tokens were ever stored (or they were removed by a disconnect).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        org_id: str,
+        legal_entity_id: str,
+        not_connected: bool = False,
+        intuit_tid: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.org_id = org_id
+        self.legal_entity_id = legal_entity_id
+        self.not_connected = not_connected
+        self.intuit_tid = intuit_tid
+        super().__init__(reason)
+
+
+class TokenPersistError(Exception):
+    """Refreshed tokens could not be stored; they are kept in memory and not yet used."""
+
+
+@dataclasses.dataclass
+class _Entry:
+    lock: threading.RLock = dataclasses.field(default_factory=threading.RLock)
+    tokens: TokenSet | None = None
+    unsaved: bool = False
+    dead_reason: str | None = None
+    dead_at: float = 0.0
+    dead_refresh: str | None = None
+    dead_tid: str | None = None
+
+
+_entries_lock = threading.Lock()
+_entries: dict[tuple[str, str], _Entry] = {}
+
+
+def _entry(key: tuple[str, str]) -> _Entry:
+    with _entries_lock:
+        entry = _entries.get(key)
+        if entry is None:
+            entry = _entries[key] = _Entry()
+        return entry
+
+
+def reset_cache() -> None:
+    """Forget every cached token set (tests)."""
+    with _entries_lock:
+        _entries.clear()
+
+
+def note_saved(org_id: str, legal_entity_id: str, tokens: TokenSet) -> None:
+    """The vault just stored ``tokens`` in this process: they are the newest.
+
+    Keeps the process cache coherent, e.g. a reconnect after "reconnect required"
+    works at once instead of after the fail-fast window.
+    """
+    with _entries_lock:
+        entry = _entries.get((org_id, legal_entity_id))
+    if entry is None:
+        return
+    with entry.lock:
+        entry.tokens = tokens
+        entry.unsaved = False
+        entry.dead_reason = None
+
+
+def note_deleted(org_id: str, legal_entity_id: str) -> None:
+    """The vault just deleted the entity's tokens (disconnect): forget them here too."""
+    with _entries_lock:
+        entry = _entries.get((org_id, legal_entity_id))
+    if entry is None:
+        return
+    # Cleared in place: live TokenManagers hold a reference to the entry.
+    with entry.lock:
+        entry.tokens = None
+        entry.unsaved = False
+        entry.dead_reason = None
+
+
+def default_oauth() -> TokenRefresher:
+    """The process-wide intuitlib client for the configured app."""
+    from qbo_connector.adapters.token_vault import load_app_credentials
+    from qbo_connector.config import get_settings
+
+    settings = get_settings()
+    creds = load_app_credentials()
+    timeout = (3.05, float(settings.http_timeout_seconds))
+    return get_oauth(
+        creds.client_id,
+        creds.client_secret,
+        settings.oauth_redirect_uri,
+        settings.intuit_environment,
+        timeout=timeout,
+    )
+
+
+def _default_vault() -> TokenStore:
+    from qbo_connector.adapters.token_vault import TokenVault
+
+    return TokenVault()
+
+
+class TokenManager:
+    """The access-token source of one legal entity (what `QboClient` calls).
+
+    ``on_reconnect_required(reason)`` is called once when Intuit refuses the refresh
+    token (e.g. to mark the legal entity "reconnect required").
+    """
+
+    def __init__(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        *,
+        vault: TokenStore | None = None,
+        oauth: TokenRefresher | None = None,
+        oauth_factory: Callable[[], TokenRefresher] | None = None,
+        on_reconnect_required: Callable[[str], None] | None = None,
+        refresh_guard: Callable[[], AbstractContextManager[object]] | None = None,
+        clock: Callable[[], float] = time.time,
+        refresh_margin: float = REFRESH_MARGIN_SECONDS,
+        dead_recheck_seconds: float = DEAD_RECHECK_SECONDS,
+    ) -> None:
+        self.org_id = org_id
+        self.legal_entity_id = legal_entity_id
+        self._vault = vault if vault is not None else _default_vault()
+        self._oauth = oauth
+        # Built lazily: a warm process with a fresh access token needs no Intuit client.
+        self._oauth_factory = oauth_factory or default_oauth
+        self._on_reconnect_required = on_reconnect_required
+        self._guard = refresh_guard
+        self._clock = clock
+        self._margin = refresh_margin
+        self._recheck = dead_recheck_seconds
+        self._entry = _entry((org_id, legal_entity_id))
+
+    def __repr__(self) -> str:
+        return f"TokenManager(org_id={self.org_id!r}, legal_entity_id={self.legal_entity_id!r})"
+
+    # -- public -------------------------------------------------------------------------
+
+    @property
+    def realm_id(self) -> str:
+        return self.current().realm_id
+
+    def current(self) -> TokenSet:
+        """The token set in use (loaded from the vault on first use)."""
+        with self._entry.lock:
+            return self._loaded()
+
+    def access_token(self) -> str:
+        """A usable access token; refreshes only within ``refresh_margin`` of expiry."""
+        with self._entry.lock:
+            tokens = self._loaded()
+            if not tokens.access_expires_within(self._margin, self._clock()):
+                return tokens.access_token
+            return self._refresh(rejected=None)
+
+    def force_refresh(self, rejected: str | None = None) -> str:
+        """Refresh now (QBO answered 401). Returns the new access token, already persisted.
+
+        ``rejected`` is the access token QBO refused: if another thread has replaced it
+        meanwhile, that newer token is returned without a second refresh.
+        """
+        with self._entry.lock:
+            tokens = self._loaded()
+            if (
+                rejected is not None
+                and tokens.access_token != rejected
+                and not tokens.access_expires_within(self._margin, self._clock())
+            ):
+                return tokens.access_token
+            return self._refresh(rejected=rejected)
+
+    def adopt(self, tokens: TokenSet) -> None:
+        """Use a token set the caller has just stored (e.g. after the OAuth callback)."""
+        with self._entry.lock:
+            self._entry.tokens = tokens
+            self._entry.unsaved = False
+            self._entry.dead_reason = None
+
+    def invalidate(self) -> None:
+        """Forget the cached state; the next use reads the vault (e.g. after disconnect)."""
+        with self._entry.lock:
+            self._entry.tokens = None
+            self._entry.unsaved = False
+            self._entry.dead_reason = None
+
+    # -- internals (entry lock held) ---------------------------------------------------------
+
+    def _reconnect(self, reason: str, *, not_connected: bool = False) -> ReconnectRequired:
+        e = self._entry
+        return ReconnectRequired(
+            reason,
+            org_id=self.org_id,
+            legal_entity_id=self.legal_entity_id,
+            not_connected=not_connected,
+            intuit_tid=e.dead_tid,
+        )
+
+    def _die(self, reason: str, refresh_token: str | None, tid: str | None = None,
+             not_connected: bool = False) -> ReconnectRequired:
+        e = self._entry
+        e.tokens = None
+        e.unsaved = False
+        e.dead_reason = reason
+        e.dead_at = self._clock()
+        e.dead_refresh = refresh_token
+        e.dead_tid = tid
+        err = self._reconnect(reason, not_connected=not_connected)
+        log.warning(
+            "QBO reconnect required",
+            extra={"org_id": self.org_id, "legal_entity_id": self.legal_entity_id,
+                   "reason": reason, "intuit_tid": tid},
+        )
+        if self._on_reconnect_required is not None:
+            try:
+                self._on_reconnect_required(reason)
+            except Exception:  # the callback must not hide the reconnect error
+                log.exception("on_reconnect_required callback failed")
+        return err
+
+    def _loaded(self) -> TokenSet:
+        e = self._entry
+        if e.dead_reason is not None:
+            # Fail fast, but look at the vault now and then: a reconnect from another
+            # process stores fresh tokens there.
+            if self._clock() - e.dead_at < self._recheck:
+                raise self._reconnect(e.dead_reason)
+            stored = self._vault.load(self.org_id, self.legal_entity_id)
+            if stored is None or stored.refresh_token == e.dead_refresh:
+                e.dead_at = self._clock()
+                raise self._reconnect(e.dead_reason, not_connected=stored is None)
+            e.tokens, e.dead_reason = stored, None
+        if e.tokens is None:
+            stored = self._vault.load(self.org_id, self.legal_entity_id)
+            if stored is None:
+                raise self._reconnect(
+                    "No QuickBooks tokens are stored for this legal entity: connect it first.",
+                    not_connected=True,
+                )
+            e.tokens = stored
+        if e.unsaved:
+            self._persist(e.tokens)
+        return e.tokens
+
+    def _persist(self, tokens: TokenSet) -> None:
+        try:
+            self._vault.save(self.org_id, self.legal_entity_id, tokens)
+        except Exception as exc:
+            self._entry.unsaved = True
+            raise TokenPersistError(
+                f"storing refreshed QuickBooks tokens failed ({type(exc).__name__})"
+            ) from exc
+        self._entry.unsaved = False
+
+    def _usable(self, tokens: TokenSet, rejected: str | None) -> bool:
+        return tokens.access_token != rejected and not tokens.access_expires_within(
+            self._margin, self._clock()
+        )
+
+    def _refresh(self, rejected: str | None) -> str:
+        guard = self._guard() if self._guard is not None else contextlib.nullcontext()
+        with guard:
+            return self._refresh_guarded(rejected)
+
+    def _refresh_guarded(self, rejected: str | None) -> str:
+        e = self._entry
+        assert e.tokens is not None
+        # Another process may have refreshed (and rotated) since we loaded.
+        stored = self._vault.load(self.org_id, self.legal_entity_id)
+        if stored is None:
+            raise self._die(
+                "The QuickBooks connection was removed (disconnected): connect it again.",
+                e.tokens.refresh_token,
+                not_connected=True,
+            )
+        if stored.refresh_token != e.tokens.refresh_token or stored.obtained_at > (
+            e.tokens.obtained_at
+        ):
+            e.tokens = stored
+            if self._usable(stored, rejected):
+                return stored.access_token
+
+        oauth = self._oauth if self._oauth is not None else self._oauth_factory()
+        self._oauth = oauth
+        current = e.tokens
+        try:
+            fresh = oauth.refresh(current.refresh_token, current.realm_id)
+        except OAuthGrantInvalid as exc:
+            outcome = self._after_invalid_grant(oauth, current, rejected, exc)
+            if isinstance(outcome, str):
+                return outcome
+            fresh = outcome
+
+        if not fresh.realm_id or fresh.refresh_hard_expires_at is None:
+            # A refresh does not repeat the realm, and the hard expiry only sometimes.
+            fresh = dataclasses.replace(
+                fresh,
+                realm_id=fresh.realm_id or current.realm_id,
+                refresh_hard_expires_at=(
+                    fresh.refresh_hard_expires_at
+                    if fresh.refresh_hard_expires_at is not None
+                    else current.refresh_hard_expires_at
+                ),
+            )
+        e.tokens = fresh
+        e.unsaved = True
+        # Persist before use: the previous refresh token may already be dead at Intuit.
+        self._persist(fresh)
+        log.info(
+            "QBO tokens refreshed",
+            extra={"org_id": self.org_id, "legal_entity_id": self.legal_entity_id,
+                   "rotated": fresh.refresh_token != current.refresh_token},
+        )
+        return fresh.access_token
+
+    def _after_invalid_grant(
+        self,
+        oauth: TokenRefresher,
+        used: TokenSet,
+        rejected: str | None,
+        exc: OAuthGrantInvalid,
+    ) -> TokenSet | str:
+        """One more look at the vault: a concurrent refresher may have just rotated."""
+        e = self._entry
+        stored = self._vault.load(self.org_id, self.legal_entity_id)
+        if stored is not None and stored.refresh_token != used.refresh_token:
+            e.tokens = stored
+            if self._usable(stored, rejected):
+                return stored.access_token
+            try:
+                return oauth.refresh(stored.refresh_token, stored.realm_id)
+            except OAuthGrantInvalid as again:
+                exc = again
+                used = stored
+        reason = (
+            "QuickBooks no longer accepts this connection's refresh token (invalid_grant): "
+            "it was revoked, expired or replaced. A QuickBooks administrator must connect "
+            "the legal entity again."
+        )
+        raise self._die(reason, used.refresh_token, exc.intuit_tid) from None
+
+
+def token_manager_for(
+    org_id: str,
+    legal_entity_id: str,
+    *,
+    on_reconnect_required: Callable[[str], None] | None = None,
+    vault: TokenStore | None = None,
+    oauth: TokenRefresher | None = None,
+) -> TokenManager:
+    """A TokenManager on the configured vault and Intuit app (built lazily)."""
+    return TokenManager(
+        org_id,
+        legal_entity_id,
+        vault=vault,
+        oauth=oauth,
+        on_reconnect_required=on_reconnect_required,
+    )

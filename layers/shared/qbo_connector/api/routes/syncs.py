@@ -1,0 +1,56 @@
+"""SmartSync starts (ManualSyncFunction): one legal entity, or all of the organization's."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from qbo_connector import wiring
+from qbo_connector.api.http import current_caller, json_response
+from qbo_connector.api.routes.params import EntityId
+from qbo_connector.models.errors import InvalidInput
+
+router = Router()
+
+
+def _body() -> Any:
+    """The optional JSON body; an empty body means the defaults (incremental sync)."""
+    raw = router.current_event.decoded_body
+    if raw is None or not str(raw).strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise InvalidInput("The request body is not valid JSON.", field="body") from None
+
+
+@router.post(
+    "/legal-entities/<id>/syncs",
+    tags=["Syncs"],
+    summary="Start a SmartSync of one legal entity",
+    description='Body (optional): {"mode": "incremental" | "full" | "partial", '
+    '"since": "YYYY-MM-DD" (partial only)}. The first sync is always full. Answers at '
+    "once with the sync id; the work runs asynchronously. 409 names the running sync; 412 "
+    "when not connected, reconnect required or no sync profile.",
+    responses={
+        202: {"description": "Sync queued"},
+        409: {"description": "A sync of this legal entity is running"},
+        412: {"description": "Not connected, reconnect required, or no sync profile"},
+    },
+)
+def start_sync(id: EntityId) -> Response[dict]:
+    result = wiring.sync_service().request_sync(current_caller(router), id, _body())
+    return json_response(202, result, headers={"Location": result["location"]})
+
+
+@router.post(
+    "/syncs",
+    tags=["Syncs"],
+    summary="Sync all legal entities of the caller's organization",
+    description="Starts a sync for every entity that can sync; the answer lists, per "
+    "entity, the sync id or why it did not start (already running, not ready).",
+    responses={202: {"description": "Per-entity outcomes"}},
+)
+def start_all() -> Response[dict]:
+    return json_response(202, wiring.sync_service().sync_all(current_caller(router), _body()))

@@ -1,0 +1,873 @@
+"""Approved AP invoices into QBO as Bills: exactly once, duplicates refused, payments back.
+
+State machine of one invoice (store: adapters.bill_export_store)::
+
+    submit ──► queued ──acquire──► exporting ──► exported ──(payments)──► exported
+                 ▲                  │  │  └────► duplicate ──(ops mark)──► exported
+                 └──requeue─────────┘  └───────► failed
+    (a lease that runs out lets the next run take an `exporting` bill over)
+
+Exactly once, by failure point:
+
+- two workers: `acquire` is a conditional write (queued, or exporting with an expired
+  lease), so only one holds a bill; outcomes are written only under that lease;
+- before the create is sent: the bill is requeued (nothing reached QBO);
+- QBO timed out / 5xx / reset / answered after our timeout: the client resends the
+  batch with the same deterministic requestid (QBO replays the first answer); if it
+  still has no answer the bill stays `exporting`, leased for `settle_seconds` (longer
+  than QBO's 120 s request limit, so a slow request has landed or died by then);
+- the worker dies between QBO's answer and our write: the bill stays `exporting`;
+- every `exporting` bill taken over is *recovered*: QBO is queried by DocNumber and
+  compared on VendorRef (and total) before anything is created again; the same batch
+  composition also replays the same requestid;
+- duplicates typed by the accountant: the same look-up before every create, and QBO's
+  own 6140 for races (when its duplicate warning is on); duplicates in our own log are
+  refused at submission by a conditional vendor + number claim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from aws_lambda_powertools import Logger
+
+from qbo_connector.adapters.bill_export_store import (
+    BillExportStore,
+    ClaimHeld,
+    StaleRecord,
+    dup_key,
+)
+from qbo_connector.adapters.qbo_faults import (
+    QboDuplicateDocNumberError,
+    QboError,
+    QboInvalidReferenceError,
+    QboPeriodClosedError,
+    QboValidationError,
+)
+from qbo_connector.models.bill import (
+    ApInvoice,
+    BillExport,
+    ExportState,
+    PaymentState,
+    qbo_bill_link,
+)
+from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from qbo_connector.models.legal_entity import LegalEntity, validate_id
+
+logger = Logger(child=True)
+
+BATCH_SIZE = 30  # Intuit's batch limit
+# A Lambda lives at most 900 s: a live worker never loses its lease.
+LEASE_SECONDS = 960
+# Longer than QBO's 120 s request limit: after it, an unanswered create has landed or died.
+SETTLE_SECONDS = 180
+# Stop starting chunks when less than this is left of the invocation.
+RESERVE_MS = 60_000
+LOOKUP_IN_LIMIT = 90  # DocNumber values per IN (...) query
+ATTACHMENT_MAX_TRIES = 3
+_TYPE_WORDS = {
+    "Vendor": "vendor", "Account": "account", "Class": "class", "Department": "location",
+    "Item": "item", "Customer": "customer", "TaxCode": "tax code", "Term": "terms",
+}
+_REF_DETAIL = re.compile(r"(\w+)\s+assigned to this transaction.*?Id\s*=\s*(\w+)",
+                         re.IGNORECASE | re.DOTALL)
+
+
+# --------------------------------------------------------------------------------------
+# Ports
+
+
+@dataclass(frozen=True)
+class MasterRecord:
+    name: str | None
+    active: bool
+    deleted: bool
+
+
+class MasterDataPort(Protocol):
+    def lookup(self, org_id: str, le_id: str,
+               refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], MasterRecord]: ...
+
+
+class DocumentsPort(Protocol):
+    def fetch(self, bucket: str, key: str) -> bytes: ...
+
+
+class QueuePort(Protocol):
+    def send(self, message: dict[str, Any], delay_seconds: int = 0) -> str: ...
+
+
+class RecordsTableMasterData:
+    """Imported master data from the RecordsTable (pk `{org}#{le}#{type}`, sk QBO Id)."""
+
+    def __init__(self, table_name: str | None = None) -> None:
+        from qbo_connector.config import get_settings
+
+        self._name = table_name or get_settings().records_table
+
+    def lookup(self, org_id: str, le_id: str,
+               refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], MasterRecord]:
+        from qbo_connector.adapters import aws
+
+        client = aws.resource("dynamodb").meta.client
+        wanted = list(dict.fromkeys(refs))
+        found: dict[tuple[str, str], MasterRecord] = {}
+        for start in range(0, len(wanted), 100):
+            keys = [{"pk": f"{org_id}#{le_id}#{kind}", "sk": qbo_id}
+                    for kind, qbo_id in wanted[start:start + 100]]
+            request: dict[str, Any] = {self._name: {
+                "Keys": keys, "ProjectionExpression": "pk, sk, #n, active, deleted",
+                "ExpressionAttributeNames": {"#n": "name"}, "ConsistentRead": True}}
+            while request:
+                answer = client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self._name, []):
+                    kind = str(item["pk"]).rsplit("#", 1)[-1]
+                    found[(kind, str(item["sk"]))] = MasterRecord(
+                        item.get("name"), bool(item.get("active", True)),
+                        bool(item.get("deleted", False)))
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+
+# --------------------------------------------------------------------------------------
+# Request ids
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def bill_request_id(org_id: str, le_id: str, ap_invoice_id: str, generation: int) -> str:
+    """One bill's create intent (≤ 50 chars): the same bill and generation, the same id."""
+    return "bill-" + _digest(org_id, le_id, ap_invoice_id, str(generation))[:32]
+
+
+def batch_request_id(org_id: str, le_id: str, bills: Iterable[tuple[str, int]]) -> str:
+    """A batch's id (≤ 36 chars inside batch) from the per-bill intents it carries, so a
+    resend of the same bills replays QBO's first answer instead of creating again."""
+    members = ",".join(sorted(f"{ap}:{gen}" for ap, gen in bills))
+    return "b-" + _digest(org_id, le_id, members)[:34]
+
+
+def attachment_request_id(org_id: str, le_id: str, ap_invoice_id: str, bill_id: str) -> str:
+    return "att-" + _digest(org_id, le_id, ap_invoice_id, bill_id)[:32]
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+# --------------------------------------------------------------------------------------
+# The service
+
+
+@dataclass
+class ExportCounts:
+    exported: int = 0
+    recovered: int = 0
+    duplicate: int = 0
+    failed: int = 0
+    unknown: int = 0
+    requeued: int = 0
+    skipped: int = 0
+    attachments: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+class BillExportService:
+    def __init__(
+        self,
+        store: BillExportStore,
+        master_data: MasterDataPort,
+        documents: DocumentsPort,
+        queue: QueuePort | None = None,
+        clock: Callable[[], float] = time.time,
+        lease_seconds: int = LEASE_SECONDS,
+        settle_seconds: int = SETTLE_SECONDS,
+        batch_size: int = BATCH_SIZE,
+        after_batch: Callable[[list[BillExport], list[Any]], None] | None = None,
+        entities: Any = None,
+    ) -> None:
+        self.store = store
+        self.master = master_data
+        self.documents = documents
+        self.queue = queue
+        self.clock = clock
+        self.lease_seconds = lease_seconds
+        self.settle_seconds = settle_seconds
+        self.batch_size = min(batch_size, BATCH_SIZE)
+        # Test hook: runs after QBO answered a batch and before we record it (chaos test).
+        self.after_batch = after_batch
+        self.entities = entities
+
+    # -- submission -------------------------------------------------------------------
+
+    def submit(self, entity: LegalEntity, body: Any) -> dict[str, Any]:
+        """Queue an approved invoice; idempotent on ap_invoice_id."""
+        if not (entity.realm_id or entity.data_realm_id):
+            raise PreconditionFailed(
+                f"{entity.name} is not connected to QuickBooks; connect it and run a sync "
+                "before submitting bills.", code="not_connected")
+        invoice = ApInvoice.parse(body)
+        org, le = entity.org_id, entity.legal_entity_id
+        digest = invoice.payload_hash()
+        existing = self.store.get(org, le, invoice.ap_invoice_id)
+        if existing is not None and existing.payload_hash == digest:
+            return existing.view(entity.realm_id)
+        if existing is not None and existing.state in (ExportState.EXPORTED,
+                                                       ExportState.EXPORTING):
+            raise Conflict(
+                f"AP invoice {invoice.ap_invoice_id} was already "
+                f"{'exported' if existing.state == ExportState.EXPORTED else 'sent'} to "
+                "QuickBooks with different content; a bill is never changed after export. "
+                "Change it in QuickBooks, or submit the correction as a new AP invoice.",
+                code="bill_already_exported",
+                details={"state": str(existing.state), "qbo_bill_id": existing.qbo_bill_id})
+        self._check_references(org, le, invoice)
+        now = int(self.clock())
+        record = BillExport(
+            org_id=org, legal_entity_id=le, ap_invoice_id=invoice.ap_invoice_id,
+            invoice=invoice.to_dict(), payload_hash=digest,
+            dup_key=dup_key(org, le, invoice.vendor_id, invoice.normalized_number),
+            generation=(existing.generation + 1) if existing else 1,
+            submitted_at=_iso(now), updated_at=_iso(now),
+        )
+        claim = (invoice.vendor_id, invoice.normalized_number)
+        old_claim = None
+        if existing is not None:
+            old = existing.parsed
+            held = (old.vendor_id, old.normalized_number)
+            # Only a claim this invoice still holds moves with it (a claim-less duplicate,
+            # or a failed invoice whose number another invoice took over, holds none).
+            if self.store.claim_owner(org, le, *held) == existing.ap_invoice_id:
+                old_claim = held
+        record = self._store_with_claim(record, existing, claim, old_claim)
+        if record.state == ExportState.QUEUED:
+            self._enqueue(entity)
+        return record.view(entity.realm_id)
+
+    def _store_with_claim(self, record: BillExport, existing: BillExport | None,
+                          claim: tuple[str, str], old_claim: tuple[str, str] | None) -> BillExport:
+        take_over: str | None = None
+        for _ in range(3):
+            try:
+                if existing is None:
+                    self.store.create(record, claim, take_over)
+                else:
+                    self.store.replace(record, existing, claim, old_claim, take_over)
+                return record
+            except ClaimHeld as held:
+                owner = self.store.get(record.org_id, record.legal_entity_id, held.owner)
+                if owner is not None and owner.state == ExportState.FAILED:
+                    take_over = owner.ap_invoice_id  # a failed invoice releases its number
+                    continue
+                duplicate = replace(record, state=ExportState.DUPLICATE,
+                                    duplicate_of=self._log_duplicate(record, owner, held.owner))
+                try:
+                    if existing is None:
+                        self.store.create(duplicate, None)
+                    else:
+                        self.store.replace(duplicate, existing, None, old_claim)
+                except StaleRecord:
+                    raise self._raced(record) from None
+                return duplicate
+            except StaleRecord:
+                raise self._raced(record) from None
+        raise self._raced(record)
+
+    @staticmethod
+    def _raced(record: BillExport) -> Conflict:
+        return Conflict(
+            f"AP invoice {record.ap_invoice_id} changed while this request was processed; "
+            "send it again.", code="bill_changed_concurrently")
+
+    @staticmethod
+    def _log_duplicate(record: BillExport, owner: BillExport | None,
+                       owner_id: str) -> dict[str, Any]:
+        inv = record.invoice
+        out: dict[str, Any] = {"source": "export_log", "ap_invoice_id": owner_id}
+        if owner is not None and owner.qbo_bill_id:
+            out["qbo_bill_id"] = owner.qbo_bill_id
+            out["qbo_link"] = qbo_bill_link(owner.qbo_bill_id)
+        out["message"] = (
+            f"AP invoice {owner_id} already has invoice number {inv['invoice_number']} for "
+            f"vendor {inv['vendor_id']}; this one was not exported. If it is a different "
+            "invoice, correct its invoice number and submit it again.")
+        return out
+
+    def _check_references(self, org: str, le: str, invoice: ApInvoice) -> None:
+        refs = invoice.references()
+        found = self.master.lookup(org, le, [(kind, qbo_id) for _, kind, qbo_id in refs])
+        problems: list[dict[str, str]] = []
+        for field_name, kind, qbo_id in refs:
+            word = _TYPE_WORDS.get(kind, kind)
+            record = found.get((kind, qbo_id))
+            if record is None or record.deleted:
+                problems.append({"field": field_name, "message": (
+                    f"{field_name} '{qbo_id}' is not a {word} in this legal entity's "
+                    f"QuickBooks company (as of the last sync); run a sync if it was just "
+                    f"added, or choose another {word}.")})
+            elif not record.active:
+                problems.append({"field": field_name, "message": (
+                    f"{field_name} '{qbo_id}' is the {word} '{record.name}', which is inactive "
+                    f"in QuickBooks; reactivate it there and sync, or choose another {word}.")})
+        if problems:
+            first = problems[0]
+            more = f" ({len(problems) - 1} more in details)" if len(problems) > 1 else ""
+            raise InvalidInput(first["message"] + more, field=first["field"],
+                               code="unknown_reference", details={"problems": problems})
+
+    def _enqueue(self, entity: LegalEntity) -> None:
+        profile = entity.sync_profile or {}
+        if self.queue is None or not profile.get("export_bills"):
+            return
+        try:
+            self.queue.send(export_job_message(entity.org_id, entity.legal_entity_id))
+        except Exception as exc:  # noqa: BLE001 - the bill is safely queued; SmartSync exports it
+            logger.warning("export job not enqueued", extra={"error_type": type(exc).__name__})
+
+    # -- reads ------------------------------------------------------------------------
+
+    def show(self, entity: LegalEntity, ap_invoice_id: str) -> dict[str, Any]:
+        validate_id(ap_invoice_id, "apInvoiceId")
+        record = self.store.get(entity.org_id, entity.legal_entity_id, ap_invoice_id)
+        if record is None:
+            raise NotFound(f"No AP invoice {ap_invoice_id} was submitted to this legal entity.",
+                           code="bill_not_found")
+        return record.view(entity.realm_id)
+
+    def list_page(self, entity: LegalEntity, state: str | None, limit: int,
+             cursor: str | None) -> dict[str, Any]:
+        if state is not None and state not in {str(s) for s in ExportState}:
+            raise InvalidInput(
+                f"state must be one of {', '.join(str(s) for s in ExportState)}.", field="state")
+        if not 1 <= limit <= 200:
+            raise InvalidInput("limit must be between 1 and 200.", field="limit")
+        items, next_cursor = self.store.list_page(
+            entity.org_id, entity.legal_entity_id, state, limit, cursor)
+        return {"items": [r.view(entity.realm_id) for r in items], "next_cursor": next_cursor}
+
+    # -- ops ----------------------------------------------------------------------------
+
+    def mark_exported(self, org_id: str, le_id: str, ap_invoice_id: str,
+                      qbo_bill_id: str | None, operator: str) -> dict[str, Any]:
+        """A duplicate that *is* the existing QBO bill: record it as exported against it."""
+        record = self.store.get(org_id, le_id, validate_id(ap_invoice_id, "ap_invoice_id"))
+        if record is None:
+            raise NotFound(f"No AP invoice {ap_invoice_id} in {org_id}/{le_id}.",
+                           code="bill_not_found")
+        if record.state != ExportState.DUPLICATE:
+            raise Conflict(f"AP invoice {ap_invoice_id} is {record.state}, not duplicate; only "
+                           "a duplicate can be marked exported.", code="not_a_duplicate")
+        target = qbo_bill_id or (record.duplicate_of or {}).get("qbo_bill_id")
+        if not target:
+            raise InvalidInput("qbo_bill_id is required: the duplicate does not name an "
+                               "existing QuickBooks bill.", field="qbo_bill_id")
+        validate_id(str(target), "qbo_bill_id")
+        owner = self.store.ap_invoice_for_qbo_bill(org_id, le_id, str(target))
+        if owner and owner != ap_invoice_id:
+            raise Conflict(f"QuickBooks bill {target} is already the export of AP invoice "
+                           f"{owner}; one QuickBooks bill stands for one AP invoice.",
+                           code="qbo_bill_taken")
+        now = int(self.clock())
+        self.store.mark_exported(record, str(target), now,
+                                 {"operator": operator or "ops", "at": _iso(now)})
+        updated = self.store.get(org_id, le_id, ap_invoice_id)
+        assert updated is not None
+        return updated.view()
+
+    # -- export -------------------------------------------------------------------------
+
+    def export_pending(self, ctx: Any) -> ExportCounts:
+        counts = ExportCounts()
+        org, le = ctx.org_id, ctx.legal_entity_id
+        owner = f"{getattr(ctx, 'sync_id', None) or 'job'}:{uuid.uuid4().hex[:12]}"
+        ids = self.store.pending_ids(org, le)
+        if ids:
+            now = int(self.clock())
+            records = [r for r in self.store.get_many(org, le, ids)
+                       if r.state == ExportState.QUEUED
+                       or (r.state == ExportState.EXPORTING and (r.lease_until or 0) < now)]
+            counts.skipped = len(ids) - len(records)
+            records.sort(key=lambda r: (r.submitted_at, r.ap_invoice_id))
+            if records:
+                self._refresh_preferences(ctx)
+            for start in range(0, len(records), self.batch_size):
+                if ctx.time_left_ms() < RESERVE_MS:
+                    counts.skipped += len(records) - start
+                    break
+                if not self._export_chunk(ctx, records[start:start + self.batch_size], owner,
+                                          counts):
+                    counts.skipped += max(0, len(records) - start - self.batch_size)
+                    break
+        self._upload_attachments(ctx, counts)
+        ctx.run.progress("Bill", **{k: v for k, v in counts.as_dict().items() if v})
+        return counts
+
+    def _refresh_preferences(self, ctx: Any) -> None:
+        """Read WarnDuplicateBillNumber before export: reported in the connection status.
+        Our own vendor + number check applies whatever it says."""
+        try:
+            prefs = ctx.client.preferences()
+        except QboError:
+            return
+        warn = None
+        for nv in (prefs.get("OtherPrefs") or {}).get("NameValue") or []:
+            if nv.get("Name") == "WarnDuplicateBillNumber":
+                warn = str(nv.get("Value")).lower() == "true"
+        entity: LegalEntity = ctx.entity
+        if warn is None or self.entities is None or \
+                entity.preferences.warn_duplicate_bill_number == warn:
+            return
+        try:
+            prefs_now = replace(entity.preferences, warn_duplicate_bill_number=warn,
+                                checked_at=_iso(self.clock()))
+            self.entities.update(entity.org_id, entity.legal_entity_id,
+                                 preferences=prefs_now.__dict__)
+        except Exception as exc:  # noqa: BLE001 - informative only
+            logger.warning("preferences not saved", extra={"error_type": type(exc).__name__})
+
+    def _export_chunk(self, ctx: Any, chunk: list[BillExport], owner: str,
+                      counts: ExportCounts) -> bool:
+        """One look-up + one batch for ≤ 30 bills. False: QBO is not answering; stop."""
+        now = int(self.clock())
+        mine: list[tuple[BillExport, bool]] = []
+        for record in chunk:
+            recovering = record.state == ExportState.EXPORTING
+            if self.store.acquire(record, owner, now, self.lease_seconds):
+                mine.append((record, recovering))
+        if not mine:
+            return True
+        try:
+            found = self._lookup(ctx.client, [r.parsed for r, _ in mine])
+        except QboError as err:
+            # Nothing was sent in this attempt: fresh bills go back to the queue; bills of an
+            # earlier unknown outcome stay `exporting` (takeable at once) to be looked up again.
+            for record, recovering in mine:
+                if recovering:
+                    self.store.hold(record, owner, now, now, _err(err))
+                else:
+                    self.store.requeue(record, owner, now, _err(err))
+                    counts.requeued += 1
+            self._report(ctx, err, "looking up existing bills")
+            return False
+        create: list[tuple[BillExport, ApInvoice]] = []
+        allow_dup: list[tuple[BillExport, ApInvoice]] = []
+        for record, recovering in mine:
+            invoice = record.parsed
+            matches = found.get(invoice.normalized_number, [])
+            same_vendor = sorted((b for b in matches
+                                  if (b.get("VendorRef") or {}).get("value") == invoice.vendor_id),
+                                 key=lambda b: int(b["Id"]) if str(b["Id"]).isdigit() else 0)
+            if same_vendor:
+                existing = same_vendor[0]
+                if recovering and _money(existing.get("TotalAmt")) == _money(invoice.total):
+                    # Our earlier attempt did create it: record the outcome we missed.
+                    self._exported(ctx, record, owner, existing, counts, recovered=True)
+                else:
+                    self._duplicate(ctx, record, owner, existing, counts)
+            elif matches:
+                allow_dup.append((record, invoice))  # the number is another vendor's
+            else:
+                create.append((record, invoice))
+        if create and not self._create_batch(ctx, create, owner, counts):
+            return False
+        for record, invoice in allow_dup:
+            if not self._create_single(ctx, record, invoice, owner, counts):
+                return False
+        return True
+
+    def _lookup(self, client: Any, invoices: Sequence[ApInvoice]) -> dict[str, list[dict]]:
+        """QBO bills by normalized DocNumber (spelling variants included)."""
+        values: list[str] = []
+        for inv in invoices:
+            for variant in (inv.invoice_number, inv.invoice_number.upper(),
+                            inv.invoice_number.lower(), inv.normalized_number):
+                if variant not in values:
+                    values.append(variant)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(values), LOOKUP_IN_LIMIT):
+            part = ", ".join(_quote(v) for v in values[start:start + LOOKUP_IN_LIMIT])
+            for page in client.query_all("Bill", where=f"DocNumber IN ({part})"):
+                for bill in page:
+                    key = _normalized(bill.get("DocNumber"))
+                    if key and all(b.get("Id") != bill.get("Id") for b in out.get(key, [])):
+                        out.setdefault(key, []).append(bill)
+        return out
+
+    def _create_batch(self, ctx: Any, create: list[tuple[BillExport, ApInvoice]], owner: str,
+                      counts: ExportCounts) -> bool:
+        org, le = ctx.org_id, ctx.legal_entity_id
+        rid = batch_request_id(org, le, [(r.ap_invoice_id, r.generation) for r, _ in create])
+        items = [{"bId": f"b{i}", "operation": "create", "Bill": inv.to_qbo()}
+                 for i, (_, inv) in enumerate(create)]
+        now = int(self.clock())
+        try:
+            results = ctx.client.batch(items, rid)
+        except QboError as err:
+            # Unknown outcome: the bills may exist. Keep them leased until QBO has settled;
+            # the next run looks them up before anything is created again.
+            for record, _ in create:
+                self.store.hold(record, owner, now + self.settle_seconds, now, _err(err))
+                counts.unknown += 1
+            self._report(ctx, err, "creating bills")
+            return False
+        if self.after_batch is not None:
+            self.after_batch([r for r, _ in create], results)
+        by_bid = {res.bid: res for res in results}
+        conflicts: list[tuple[BillExport, ApInvoice, QboDuplicateDocNumberError]] = []
+        for i, (record, invoice) in enumerate(create):
+            res = by_bid.get(f"b{i}")
+            if res is None:
+                self.store.hold(record, owner, now + self.settle_seconds, now,
+                                {"message": "QuickBooks' batch answer lacked this bill."})
+                counts.unknown += 1
+            elif res.fault is None and res.payload:
+                self._exported(ctx, record, owner, res.payload, counts)
+            elif isinstance(res.fault, QboDuplicateDocNumberError):
+                conflicts.append((record, invoice, res.fault))
+            else:
+                self._fault(ctx, record, invoice, owner, res.fault, counts)
+        if conflicts:
+            return self._resolve_conflicts(ctx, conflicts, owner, counts)
+        return True
+
+    def _resolve_conflicts(
+        self, ctx: Any, conflicts: list[tuple[BillExport, ApInvoice, QboDuplicateDocNumberError]],
+        owner: str, counts: ExportCounts,
+    ) -> bool:
+        """6140: QBO holds the number. Same vendor → duplicate; another vendor's → create
+        anyway (our rule is vendor + number), allowing the duplicate number."""
+        ids = sorted({c[2].existing_txn_id for c in conflicts if c[2].existing_txn_id})
+        existing: dict[str, dict[str, Any]] = {}
+        try:
+            if ids:
+                where = "Id IN (" + ", ".join(_quote(i) for i in ids) + ")"
+                for page in ctx.client.query_all("Bill", where=where):
+                    existing.update({str(b["Id"]): b for b in page})
+        except QboError as err:
+            now = int(self.clock())
+            for record, _, _ in conflicts:  # nothing created for them: try again next run
+                self.store.hold(record, owner, now, now, _err(err))
+                counts.unknown += 1
+            self._report(ctx, err, "reading the bills holding duplicate numbers")
+            return False
+        for record, invoice, fault in conflicts:
+            holder = existing.get(fault.existing_txn_id or "")
+            vendor = ((holder or {}).get("VendorRef") or {}).get("value")
+            if holder is not None and vendor != invoice.vendor_id:
+                if not self._create_single(ctx, record, invoice, owner, counts):
+                    return False
+            else:
+                self._duplicate(ctx, record, owner, holder or {"Id": fault.existing_txn_id},
+                                counts)
+        return True
+
+    def _create_single(self, ctx: Any, record: BillExport, invoice: ApInvoice, owner: str,
+                       counts: ExportCounts) -> bool:
+        rid = bill_request_id(ctx.org_id, ctx.legal_entity_id, record.ap_invoice_id,
+                              record.generation)
+        now = int(self.clock())
+        try:
+            bill = ctx.client.create("Bill", invoice.to_qbo(), request_id=rid,
+                                     include="allowduplicatedocnum")
+        except QboValidationError as fault:
+            self._fault(ctx, record, invoice, owner, fault, counts)
+            return True
+        except QboError as err:
+            self.store.hold(record, owner, now + self.settle_seconds, now, _err(err))
+            counts.unknown += 1
+            self._report(ctx, err, "creating a bill")
+            return False
+        self._exported(ctx, record, owner, bill, counts)
+        return True
+
+    # -- outcomes ------------------------------------------------------------------------
+
+    def _exported(self, ctx: Any, record: BillExport, owner: str, bill: dict[str, Any],
+                  counts: ExportCounts, recovered: bool = False) -> None:
+        now = int(self.clock())
+        total, balance = _money(bill.get("TotalAmt")), _money(bill.get("Balance",
+                                                                     bill.get("TotalAmt")))
+        fields: dict[str, Any] = {
+            "qbo_bill_id": str(bill["Id"]), "exported_at": _iso(now),
+            "payment": _payment(total, balance, None, bill),
+        }
+        if record.invoice.get("pdf"):
+            fields["attachment"] = {"state": "pending"}
+        if recovered:
+            fields["recovered"] = True
+        if self.store.finish(record, owner, ExportState.EXPORTED, now, **fields):
+            if recovered:
+                counts.recovered += 1
+            else:
+                counts.exported += 1
+
+    def _duplicate(self, ctx: Any, record: BillExport, owner: str, existing: dict[str, Any],
+                   counts: ExportCounts) -> None:
+        inv = record.invoice
+        bill_id = str(existing.get("Id") or "") or None
+        vendor = self._name(ctx, "Vendor", inv["vendor_id"])
+        ours = self.store.ap_invoice_for_qbo_bill(ctx.org_id, ctx.legal_entity_id, bill_id) \
+            if bill_id else None
+        where = f"bill {bill_id}" if bill_id else "a bill"
+        details = ", ".join(x for x in (
+            f"dated {existing['TxnDate']}" if existing.get("TxnDate") else "",
+            f"total {existing['TotalAmt']}" if existing.get("TotalAmt") is not None else "",
+        ) if x)
+        dup: dict[str, Any] = {
+            "source": "export_log" if ours else "quickbooks",
+            "qbo_bill_id": bill_id,
+            "doc_number": existing.get("DocNumber", inv["invoice_number"]),
+            "vendor_id": inv["vendor_id"],
+            "message": (
+                f"{vendor} already has {where} with number {inv['invoice_number']} in "
+                f"QuickBooks{' (' + details + ')' if details else ''}"
+                f"{', exported for AP invoice ' + ours if ours else ''}; it was not created "
+                "again. If it is this invoice, an operator can mark it exported "
+                "(mark_bill_exported); if not, correct the invoice number and submit again."),
+        }
+        if bill_id:
+            dup["qbo_link"] = qbo_bill_link(bill_id)
+        if ours:
+            dup["ap_invoice_id"] = ours
+        for key in ("TxnDate", "TotalAmt"):
+            if existing.get(key) is not None:
+                dup[key.lower()] = existing[key]
+        if self.store.finish(record, owner, ExportState.DUPLICATE, int(self.clock()),
+                             duplicate_of=dup):
+            counts.duplicate += 1
+
+    def _fault(self, ctx: Any, record: BillExport, invoice: ApInvoice, owner: str,
+               fault: QboError | None, counts: ExportCounts) -> None:
+        now = int(self.clock())
+        if fault is None or fault.retryable or not isinstance(fault, QboValidationError):
+            # Not a verdict on the bill: QBO may or may not have it; settle and look it up.
+            self.store.hold(record, owner, now + self.settle_seconds, now,
+                            _err(fault) if fault else None)
+            counts.unknown += 1
+            return
+        failure = {"code": _failure_code(fault), "message": self._explain(ctx, invoice, fault),
+                   "qbo_error": {"code": fault.code, "message": fault.message,
+                                 "detail": fault.detail, "element": fault.element,
+                                 "intuit_tid": fault.intuit_tid}}
+        if self.store.finish(record, owner, ExportState.FAILED, now, failure=failure):
+            counts.failed += 1
+            ctx.run.add_error(f"AP invoice {record.ap_invoice_id}: {failure['message']}",
+                              code=failure["code"], object_type="Bill",
+                              intuit_tid=fault.intuit_tid)
+
+    def _explain(self, ctx: Any, invoice: ApInvoice, fault: QboError) -> str:
+        """QBO's fault in words, naming the records involved."""
+        refs = invoice.references()
+        names = {(kind, qbo_id): self._name(ctx, kind, qbo_id) for _, kind, qbo_id in refs}
+        if isinstance(fault, QboInvalidReferenceError):
+            match = _REF_DETAIL.search(f"{fault.message} {fault.detail}")
+            if match:
+                kind = next((k for k in _TYPE_WORDS if k.lower() == match.group(1).lower()),
+                            match.group(1))
+                field_name = next((f for f, k, i in refs if k == kind and i == match.group(2)),
+                                  None)
+                label = names.get((kind, match.group(2))) or f"{_TYPE_WORDS.get(kind, kind)} " \
+                    f"{match.group(2)}"
+                return (f"QuickBooks no longer has {label}"
+                        f"{' (' + field_name + ')' if field_name else ''}: it was deleted or "
+                        "merged there. Choose another record, or restore it in QuickBooks and "
+                        "sync, then submit the invoice again.")
+            listed = "; ".join(f"{f}: {names[(k, i)]}" for f, k, i in refs)
+            return ("QuickBooks says a record on this bill does not exist or was deleted "
+                    f"(records involved: {listed}). Check them in QuickBooks, sync, and submit "
+                    "the invoice again.")
+        if isinstance(fault, QboPeriodClosedError):
+            return (f"The invoice date {invoice.invoice_date} falls in a closed accounting "
+                    "period in QuickBooks; ask the accountant to reopen it, or change "
+                    "invoice_date and submit again.")
+        listed = "; ".join(f"{f}: {names[(k, i)]}" for f, k, i in refs[:8])
+        element = f" (field {fault.element})" if fault.element else ""
+        return (f"QuickBooks refused the bill{element}: {fault.message}"
+                f"{' - ' + fault.detail if fault.detail and fault.detail != fault.message else ''}"
+                f". Records involved: {listed}. Correct the invoice and submit it again.")
+
+    def _name(self, ctx: Any, kind: str, qbo_id: str) -> str:
+        word = _TYPE_WORDS.get(kind, kind)
+        try:
+            found = self.master.lookup(ctx.org_id, ctx.legal_entity_id, [(kind, qbo_id)])
+        except Exception:  # noqa: BLE001 - a name is a nicety in an error message
+            found = {}
+        record = found.get((kind, qbo_id))
+        return f"{word} '{record.name}' ({qbo_id})" if record and record.name else \
+            f"{word} {qbo_id}"
+
+    @staticmethod
+    def _report(ctx: Any, err: QboError, doing: str) -> None:
+        ctx.run.add_error(
+            f"QuickBooks did not answer while {doing} ({type(err).__name__}); the bills stay "
+            "queued and the next sync continues safely, without creating any bill twice.",
+            code="quickbooks_unavailable", object_type="Bill", intuit_tid=err.intuit_tid)
+
+    # -- attachments --------------------------------------------------------------------
+
+    def _upload_attachments(self, ctx: Any, counts: ExportCounts) -> None:
+        org, le = ctx.org_id, ctx.legal_entity_id
+        ids = self.store.attachment_ids(org, le)
+        for record in self.store.get_many(org, le, ids):
+            if ctx.time_left_ms() < RESERVE_MS // 2:
+                return
+            pdf = record.invoice.get("pdf") or {}
+            state = dict(record.attachment or {})
+            if not record.qbo_bill_id or not pdf:
+                continue
+            tries = int(state.get("tries", 0)) + 1
+            try:
+                data = self.documents.fetch(pdf["bucket"], pdf["key"])
+                att = ctx.client.upload_attachment(
+                    "Bill", record.qbo_bill_id, pdf["file_name"],
+                    pdf.get("content_type", "application/pdf"), data,
+                    request_id=attachment_request_id(org, le, record.ap_invoice_id,
+                                                     record.qbo_bill_id))
+            except Exception as exc:  # noqa: BLE001 - S3 or QBO; the bill itself is exported
+                done = tries >= ATTACHMENT_MAX_TRIES
+                message = str(exc) if type(exc).__name__ == "DocumentUnavailable" else (
+                    f"The invoice PDF could not be attached ({type(exc).__name__}).")
+                self.store.set_attachment(record, {
+                    "state": "failed" if done else "pending", "tries": tries,
+                    "message": message + ("" if done else " It will be retried.")}, done)
+                continue
+            self.store.set_attachment(record, {"state": "attached",
+                                               "attachable_id": str(att.get("Id", "")),
+                                               "file_name": pdf["file_name"]}, True)
+            counts.attachments += 1
+
+    # -- payments -----------------------------------------------------------------------
+
+    def apply_payment_changes(self, ctx: Any, bills: list[dict[str, Any]],
+                              bill_payments: list[dict[str, Any]]) -> int:
+        """Update payment state of our exported bills from CDC Bill/BillPayment changes.
+
+        Paid means Balance == 0 (a partial payment also links the bill)."""
+        org, le = ctx.org_id, ctx.legal_entity_id
+        paid_on: dict[str, str] = {}
+        linked: set[str] = set()
+        for payment in bill_payments:
+            if payment.get("status") == "Deleted":
+                continue
+            for line in payment.get("Line") or []:
+                for txn in line.get("LinkedTxn") or []:
+                    if txn.get("TxnType") == "Bill" and txn.get("TxnId"):
+                        bill_id = str(txn["TxnId"])
+                        linked.add(bill_id)
+                        date = str(payment.get("TxnDate") or "")
+                        if date > paid_on.get(bill_id, ""):
+                            paid_on[bill_id] = date
+        by_id = {str(b["Id"]): b for b in bills if b.get("Id")}
+        missing = sorted(linked - set(by_id))
+        for start in range(0, len(missing), 100):
+            where = "Id IN (" + ", ".join(_quote(i) for i in missing[start:start + 100]) + ")"
+            for page in ctx.client.query_all("Bill", where=where):
+                by_id.update({str(b["Id"]): b for b in page})
+        updated = 0
+        for bill_id, bill in by_id.items():
+            ap = self.store.ap_invoice_for_qbo_bill(org, le, bill_id)
+            if ap is None:
+                continue  # not one of ours
+            if bill.get("status") == "Deleted":
+                payment = {"state": str(PaymentState.UNPAID), "qbo_bill_deleted": True,
+                           "message": "The bill was deleted in QuickBooks."}
+            else:
+                payment = _payment(_money(bill.get("TotalAmt")), _money(bill.get("Balance")),
+                                   paid_on.get(bill_id), bill)
+            try:
+                self.store.set_payment(org, le, ap, payment)
+                updated += 1
+            except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+                logger.warning("payment state not saved",
+                               extra={"ap_invoice_id": ap, "error_type": type(exc).__name__})
+        if updated:
+            ctx.run.progress("BillPayment", changed=updated)
+        return updated
+
+
+def _payment(total: Decimal, balance: Decimal, paid_on: str | None,
+             bill: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"total": float(total), "balance": float(balance),
+                           "amount_paid": float(total - balance)}
+    if balance <= 0 and total > 0:
+        out["state"] = str(PaymentState.PAID)
+        updated = str((bill.get("MetaData") or {}).get("LastUpdatedTime") or "")[:10]
+        out["paid_date"] = paid_on or updated or None
+    elif balance < total:
+        out["state"] = str(PaymentState.PARTIALLY_PAID)
+    else:
+        out["state"] = str(PaymentState.UNPAID)
+        out.pop("amount_paid")
+    if bill.get("SyncToken") is not None:
+        out["qbo_sync_token"] = str(bill["SyncToken"])
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _normalized(value: Any) -> str:
+    from qbo_connector.models.bill import normalize_invoice_number
+
+    return normalize_invoice_number(str(value)) if value else ""
+
+
+def _err(err: QboError) -> dict[str, Any]:
+    return {"type": type(err).__name__, "message": str(err)[:300], "intuit_tid": err.intuit_tid}
+
+
+def _failure_code(fault: QboError) -> str:
+    if isinstance(fault, QboInvalidReferenceError):
+        return "invalid_reference"
+    if isinstance(fault, QboPeriodClosedError):
+        return "period_closed"
+    return "rejected_by_quickbooks"
+
+
+# --------------------------------------------------------------------------------------
+# Entry points for the sync worker
+
+
+def export_job_message(org_id: str, legal_entity_id: str) -> dict[str, Any]:
+    return {"kind": "export_bills", "org_id": org_id, "legal_entity_id": legal_entity_id}
+
+
+def _service() -> BillExportService:
+    from qbo_connector import wiring
+
+    return wiring.bill_export_service()
+
+
+def export_queued(ctx: Any) -> dict[str, int]:
+    """During a SmartSync whose profile has export_bills."""
+    return _service().export_pending(ctx).as_dict()
+
+
+def run_export_job(message: dict[str, Any], ctx: Any) -> dict[str, int]:
+    """An `export_bills` queue message (sent after a submission)."""
+    if message.get("org_id") not in (None, ctx.org_id) or \
+            message.get("legal_entity_id") not in (None, ctx.legal_entity_id):
+        raise ValueError("export job message does not match its context")
+    return _service().export_pending(ctx).as_dict()
+
+
+def apply_payment_changes(ctx: Any, bills: list[dict[str, Any]],
+                          bill_payments: list[dict[str, Any]]) -> int:
+    return _service().apply_payment_changes(ctx, bills, bill_payments)

@@ -1,0 +1,439 @@
+"""An approved AP invoice as the AP platform submits it, and its export record.
+
+`ApInvoice.parse` validates the shape (which field, why, what to do); references
+to QBO master data are checked later against the imported records
+(logic.bill_export). `BillExport` is what the export log stores per invoice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from qbo_connector.models.errors import InvalidInput
+from qbo_connector.models.legal_entity import validate_id
+
+DOC_NUMBER_MAX = 21  # QBO's DocNumber limit
+MEMO_MAX = 4000  # QBO's PrivateNote limit
+DESCRIPTION_MAX = 4000
+MAX_LINES = 250
+_QBO_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_SPACES = re.compile(r"\s+")
+
+
+class ExportState(StrEnum):
+    QUEUED = "queued"
+    EXPORTING = "exporting"
+    EXPORTED = "exported"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+FINAL_STATES = frozenset({ExportState.EXPORTED, ExportState.DUPLICATE, ExportState.FAILED})
+
+
+class PaymentState(StrEnum):
+    UNPAID = "unpaid"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+
+
+def normalize_invoice_number(number: str) -> str:
+    """Vendor invoice numbers compare case- and space-insensitively ("inv 1" == "INV 1")."""
+    return _SPACES.sub(" ", number.strip()).upper()
+
+
+def _money(value: Any, field_name: str, *, allow_zero: bool = True) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidInput(f"{field_name} must be a number such as 125.50.", field=field_name)
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput(f"{field_name} must be a number such as 125.50.",
+                           field=field_name) from None
+    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
+        raise InvalidInput(
+            f"{field_name} must be {'zero or ' if allow_zero else ''}positive; credits are "
+            "exported as vendor credits, not bills.",
+            field=field_name,
+        )
+    if amount != amount.quantize(Decimal("0.01")) and field_name.endswith("amount"):
+        raise InvalidInput(f"{field_name} has more than 2 decimals; round it to cents.",
+                           field=field_name)
+    return amount
+
+
+def _text(value: Any, field_name: str, limit: int, *, required: bool = False) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise InvalidInput(f"{field_name} is required.", field=field_name)
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field_name} must be text.", field=field_name)
+    if len(value) > limit:
+        raise InvalidInput(f"{field_name} is {len(value)} characters; QuickBooks accepts at "
+                           f"most {limit}. Shorten it.", field=field_name)
+    return value
+
+
+def _ref(value: Any, field_name: str, *, required: bool = False) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise InvalidInput(f"{field_name} is required: the QuickBooks id of the record, "
+                               "as listed by GET /legal-entities/{id}/records.", field=field_name)
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _QBO_ID.match(value):
+        raise InvalidInput(f"{field_name} must be a QuickBooks record id such as \"42\".",
+                           field=field_name)
+    return value
+
+
+def _date(value: Any, field_name: str, *, required: bool = False) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise InvalidInput(f"{field_name} is required (YYYY-MM-DD).", field=field_name)
+        return None
+    text = str(value)
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise InvalidInput(f"{field_name} must be a date written YYYY-MM-DD.",
+                           field=field_name) from None
+
+
+@dataclass(frozen=True)
+class PdfRef:
+    bucket: str
+    key: str
+    file_name: str
+    content_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
+class BillLine:
+    amount: str  # decimal string, exact cents
+    account_id: str | None = None
+    item_id: str | None = None
+    description: str | None = None
+    qty: str | None = None
+    unit_price: str | None = None
+    class_id: str | None = None
+    customer_id: str | None = None
+    billable: bool = False
+    tax_code_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ApInvoice:
+    ap_invoice_id: str
+    vendor_id: str
+    invoice_number: str
+    invoice_date: str
+    lines: tuple[BillLine, ...]
+    due_date: str | None = None
+    terms_id: str | None = None
+    currency: str | None = None
+    department_id: str | None = None  # QBO location, a header field on bills
+    ap_account_id: str | None = None
+    memo: str | None = None
+    pdf: PdfRef | None = None
+
+    # -- parsing ---------------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, body: Any) -> ApInvoice:
+        if not isinstance(body, dict):
+            raise InvalidInput("The body must be a JSON object describing the AP invoice.",
+                               field="body")
+        ap_id = validate_id(body.get("ap_invoice_id"), "ap_invoice_id")
+        number = _text(body.get("invoice_number"), "invoice_number", DOC_NUMBER_MAX,
+                       required=True)
+        assert number is not None
+        if not number.strip():
+            raise InvalidInput("invoice_number is blank; send the vendor's invoice number.",
+                               field="invoice_number")
+        invoice_date = _date(body.get("invoice_date"), "invoice_date", required=True)
+        assert invoice_date is not None
+        due = _date(body.get("due_date"), "due_date")
+        if due is not None and due < invoice_date:
+            raise InvalidInput("due_date is before invoice_date; correct one of them.",
+                               field="due_date")
+        currency = body.get("currency")
+        if currency is not None and (not isinstance(currency, str)
+                                     or not _CURRENCY.match(currency)):
+            raise InvalidInput("currency must be an ISO 4217 code such as USD.",
+                               field="currency")
+        raw_lines = body.get("lines")
+        if not isinstance(raw_lines, list) or not raw_lines:
+            raise InvalidInput("lines must list at least one line (amount and GL account or "
+                               "item).", field="lines")
+        if len(raw_lines) > MAX_LINES:
+            raise InvalidInput(f"lines has {len(raw_lines)} lines; at most {MAX_LINES} are "
+                               "accepted. Split the invoice.", field="lines")
+        lines = tuple(_line(raw, f"lines[{i}]") for i, raw in enumerate(raw_lines))
+        return cls(
+            ap_invoice_id=ap_id,
+            vendor_id=_ref(body.get("vendor_id"), "vendor_id", required=True) or "",
+            invoice_number=number.strip(),
+            invoice_date=invoice_date,
+            lines=lines,
+            due_date=due,
+            terms_id=_ref(body.get("terms_id"), "terms_id"),
+            currency=currency,
+            department_id=_ref(body.get("department_id"), "department_id"),
+            ap_account_id=_ref(body.get("ap_account_id"), "ap_account_id"),
+            memo=_text(body.get("memo"), "memo", MEMO_MAX),
+            pdf=_pdf(body.get("pdf")),
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ApInvoice:
+        """Rebuild a stored (already validated) invoice."""
+        lines = tuple(BillLine(**line) for line in data.get("lines") or [])
+        pdf = PdfRef(**data["pdf"]) if data.get("pdf") else None
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{**known, "lines": lines, "pdf": pdf})
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["lines"] = [{k: v for k, v in line.items() if v is not None} for line in out["lines"]]
+        return {k: v for k, v in out.items() if v is not None}
+
+    # -- derived ---------------------------------------------------------------------------
+
+    @property
+    def normalized_number(self) -> str:
+        return normalize_invoice_number(self.invoice_number)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((Decimal(line.amount) for line in self.lines), Decimal("0"))
+
+    def payload_hash(self) -> str:
+        """Stable over key order and number spelling: the idempotency fingerprint."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def references(self) -> list[tuple[str, str, str]]:
+        """(field, record type, QBO id) of every master-data reference, for validation."""
+        refs: list[tuple[str, str, str]] = [("vendor_id", "Vendor", self.vendor_id)]
+        for name, kind, value in (
+            ("terms_id", "Term", self.terms_id),
+            ("department_id", "Department", self.department_id),
+            ("ap_account_id", "Account", self.ap_account_id),
+        ):
+            if value:
+                refs.append((name, kind, value))
+        for i, line in enumerate(self.lines):
+            for name, kind, value in (
+                ("account_id", "Account", line.account_id),
+                ("item_id", "Item", line.item_id),
+                ("class_id", "Class", line.class_id),
+                ("customer_id", "Customer", line.customer_id),
+                ("tax_code_id", "TaxCode", line.tax_code_id),
+            ):
+                if value:
+                    refs.append((f"lines[{i}].{name}", kind, value))
+        return refs
+
+    def to_qbo(self) -> dict[str, Any]:
+        """The QBO Bill body (field by field; see qbo-api-facts.md, Bill)."""
+        bill: dict[str, Any] = {
+            "VendorRef": {"value": self.vendor_id},
+            "DocNumber": self.invoice_number,
+            "TxnDate": self.invoice_date,
+            "Line": [_qbo_line(line, n) for n, line in enumerate(self.lines, 1)],
+        }
+        if self.due_date:
+            bill["DueDate"] = self.due_date
+        if self.terms_id:
+            bill["SalesTermRef"] = {"value": self.terms_id}
+        if self.currency:
+            bill["CurrencyRef"] = {"value": self.currency}
+        if self.department_id:
+            bill["DepartmentRef"] = {"value": self.department_id}
+        if self.ap_account_id:
+            bill["APAccountRef"] = {"value": self.ap_account_id}
+        if self.memo:
+            bill["PrivateNote"] = self.memo
+        return bill
+
+
+def _qbo_line(line: BillLine, number: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"LineNum": number, "Amount": float(Decimal(line.amount))}
+    if line.description:
+        out["Description"] = line.description
+    detail: dict[str, Any] = {}
+    if line.class_id:
+        detail["ClassRef"] = {"value": line.class_id}
+    if line.customer_id:
+        detail["CustomerRef"] = {"value": line.customer_id}
+        detail["BillableStatus"] = "Billable" if line.billable else "NotBillable"
+    if line.tax_code_id:
+        detail["TaxCodeRef"] = {"value": line.tax_code_id}
+    if line.item_id:
+        detail["ItemRef"] = {"value": line.item_id}
+        if line.qty is not None:
+            detail["Qty"] = float(Decimal(line.qty))
+        if line.unit_price is not None:
+            detail["UnitPrice"] = float(Decimal(line.unit_price))
+        out["DetailType"] = "ItemBasedExpenseLineDetail"
+        out["ItemBasedExpenseLineDetail"] = detail
+    else:
+        detail["AccountRef"] = {"value": line.account_id}
+        out["DetailType"] = "AccountBasedExpenseLineDetail"
+        out["AccountBasedExpenseLineDetail"] = detail
+    return out
+
+
+def _line(raw: Any, where: str) -> BillLine:
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{where} must be an object.", field=where)
+    account = _ref(raw.get("account_id"), f"{where}.account_id")
+    item = _ref(raw.get("item_id"), f"{where}.item_id")
+    if bool(account) == bool(item):
+        raise InvalidInput(f"{where} needs exactly one of account_id (an expense line) or "
+                           "item_id (an item line).", field=where)
+    amount = _money(raw.get("amount"), f"{where}.amount")
+    qty = unit_price = None
+    if raw.get("qty") is not None or raw.get("unit_price") is not None:
+        if account:
+            raise InvalidInput(f"{where}: qty and unit_price apply to item lines only; use "
+                               "item_id or drop them.", field=f"{where}.qty")
+        q = _money(raw.get("qty", 1), f"{where}.qty", allow_zero=False)
+        p = _money(raw.get("unit_price", 0), f"{where}.unit_price")
+        if raw.get("unit_price") is not None and (q * p).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        ) != amount:
+            raise InvalidInput(f"{where}: qty x unit_price is {q * p}, not amount {amount}; "
+                               "correct one of them.", field=f"{where}.amount")
+        qty, unit_price = str(q), (str(p) if raw.get("unit_price") is not None else None)
+    billable = raw.get("billable", False)
+    if not isinstance(billable, bool):
+        raise InvalidInput(f"{where}.billable must be true or false.", field=f"{where}.billable")
+    customer = _ref(raw.get("customer_id"), f"{where}.customer_id")
+    if billable and not customer:
+        raise InvalidInput(f"{where}: a billable line needs customer_id (who it is billed to).",
+                           field=f"{where}.customer_id")
+    return BillLine(
+        amount=str(amount.quantize(Decimal("0.01"))),
+        account_id=account,
+        item_id=item,
+        description=_text(raw.get("description"), f"{where}.description", DESCRIPTION_MAX),
+        qty=qty,
+        unit_price=unit_price,
+        class_id=_ref(raw.get("class_id"), f"{where}.class_id"),
+        customer_id=customer,
+        billable=billable,
+        tax_code_id=_ref(raw.get("tax_code_id"), f"{where}.tax_code_id"),
+    )
+
+
+def _pdf(raw: Any) -> PdfRef | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise InvalidInput("pdf must be an object {bucket, key, file_name}.", field="pdf")
+    bucket = _text(raw.get("bucket"), "pdf.bucket", 63, required=True)
+    key = _text(raw.get("key"), "pdf.key", 1024, required=True)
+    name = _text(raw.get("file_name"), "pdf.file_name", 200) or (key or "").rsplit("/", 1)[-1]
+    if not name.lower().endswith(".pdf"):
+        raise InvalidInput("pdf.file_name must end in .pdf (QuickBooks shows it by name).",
+                           field="pdf.file_name")
+    assert bucket is not None and key is not None
+    return PdfRef(bucket=bucket, key=key, file_name=name)
+
+
+@dataclass
+class BillExport:
+    """The export log entry of one AP invoice (one row of the BillExports table)."""
+
+    org_id: str
+    legal_entity_id: str
+    ap_invoice_id: str
+    invoice: dict[str, Any]
+    payload_hash: str
+    dup_key: str
+    state: ExportState = ExportState.QUEUED
+    # Bumped whenever a definitive outcome is reset (resubmission after failed/duplicate):
+    # the requestid of a new intent must differ from the old one, which QBO remembers.
+    generation: int = 1
+    submitted_at: str = ""
+    updated_at: str = ""
+    lease_owner: str | None = None
+    lease_until: int | None = None
+    # Set once a create may have reached QBO: recovery must look QBO up before creating.
+    sent_at: str | None = None
+    attempts: int = 0
+    qbo_bill_id: str | None = None
+    exported_at: str | None = None
+    duplicate_of: dict[str, Any] | None = None
+    failure: dict[str, Any] | None = None
+    last_error: dict[str, Any] | None = None
+    attachment: dict[str, Any] | None = None
+    payment: dict[str, Any] = field(default_factory=lambda: {"state": str(PaymentState.UNPAID)})
+    marked_by: dict[str, Any] | None = None
+
+    def to_item(self) -> dict[str, Any]:
+        item = asdict(self)
+        item["state"] = str(self.state)
+        return {k: v for k, v in item.items() if v is not None}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> BillExport:
+        known = {k: v for k, v in item.items() if k in cls.__dataclass_fields__}
+        known["state"] = ExportState(known.get("state", ExportState.QUEUED))
+        for name in ("generation", "attempts"):
+            known[name] = int(known.get(name, 0) or 0) or (1 if name == "generation" else 0)
+        if known.get("lease_until") is not None:
+            known["lease_until"] = int(known["lease_until"])
+        return cls(**known)
+
+    @property
+    def parsed(self) -> ApInvoice:
+        return ApInvoice.from_dict(self.invoice)
+
+    def view(self, realm_id: str | None = None) -> dict[str, Any]:
+        """The API answer: state, QBO ids, reason and payment state; no internals."""
+        inv = self.invoice
+        out: dict[str, Any] = {
+            "ap_invoice_id": self.ap_invoice_id,
+            "state": str(self.state),
+            "vendor_id": inv.get("vendor_id"),
+            "invoice_number": inv.get("invoice_number"),
+            "submitted_at": self.submitted_at,
+            "updated_at": self.updated_at,
+        }
+        if self.qbo_bill_id:
+            out["qbo_bill_id"] = self.qbo_bill_id
+            out["exported_at"] = self.exported_at
+            if realm_id:
+                out["qbo_link"] = qbo_bill_link(self.qbo_bill_id)
+        if self.duplicate_of:
+            out["duplicate_of"] = self.duplicate_of
+        if self.failure:
+            out["failure"] = self.failure
+        if self.state in (ExportState.QUEUED, ExportState.EXPORTING) and self.last_error:
+            out["last_error"] = self.last_error
+        if self.attachment:
+            out["attachment"] = self.attachment
+        if self.state == ExportState.EXPORTED:
+            out["payment"] = self.payment
+        if self.marked_by:
+            out["marked_by"] = self.marked_by
+        return out
+
+
+def qbo_bill_link(bill_id: str) -> str:
+    return f"https://app.qbo.intuit.com/app/bill?txnId={bill_id}"

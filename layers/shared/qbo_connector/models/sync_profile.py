@@ -1,0 +1,213 @@
+"""The API Sync Profile of a legal entity: which QBO objects flow, in which direction.
+
+Support creates it from the ops console; a sync refuses to run without one. Validation
+reports every problem with the field it concerns, so one correction fixes them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from qbo_connector.models.errors import InvalidInput
+
+# The master data the AP platform codes invoices against, in import order: lists other
+# lists refer to (terms, tax, currencies, accounts) come before vendors and items.
+DEFAULT_OBJECT_TYPES: tuple[str, ...] = (
+    "Vendor",
+    "Account",
+    "Class",
+    "Department",
+    "Item",
+    "Term",
+    "TaxCode",
+    "TaxRate",
+    "Customer",
+    "Currency",
+)
+SUPPORTED_OBJECT_TYPES = frozenset(DEFAULT_OBJECT_TYPES)
+
+# QBO Account.AccountType values (qbo-api-facts.md and Intuit's reference).
+ACCOUNT_TYPES = frozenset(
+    {
+        "Bank",
+        "Other Current Asset",
+        "Fixed Asset",
+        "Other Asset",
+        "Accounts Receivable",
+        "Equity",
+        "Expense",
+        "Other Expense",
+        "Cost of Goods Sold",
+        "Accounts Payable",
+        "Credit Card",
+        "Long Term Liability",
+        "Other Current Liability",
+        "Income",
+        "Other Income",
+    }
+)
+
+_KNOWN_KEYS = {
+    "object_types",
+    "export_bills",
+    "import_payments",
+    "include_inactive",
+    "account_types",
+}
+
+
+@dataclass(frozen=True)
+class SyncProfile:
+    object_types: tuple[str, ...] = DEFAULT_OBJECT_TYPES
+    export_bills: bool = False
+    import_payments: bool = False
+    # Inactive records are imported too, so the coding screens can show them as such
+    # and a deactivation in QBO is reflected; false imports active records only.
+    include_inactive: bool = True
+    # Empty: every account type. Otherwise only these AccountType values are imported.
+    account_types: tuple[str, ...] = ()
+    updated_at: str | None = None
+    updated_by: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "object_types": list(self.object_types),
+            "export_bills": self.export_bills,
+            "import_payments": self.import_payments,
+            "include_inactive": self.include_inactive,
+            "account_types": list(self.account_types),
+        }
+        if self.updated_at:
+            out["updated_at"] = self.updated_at
+        if self.updated_by:
+            out["updated_by"] = self.updated_by
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SyncProfile:
+        """The stored form (already validated when it was written)."""
+        return cls(
+            object_types=tuple(data.get("object_types") or DEFAULT_OBJECT_TYPES),
+            export_bills=bool(data.get("export_bills", False)),
+            import_payments=bool(data.get("import_payments", False)),
+            include_inactive=bool(data.get("include_inactive", True)),
+            account_types=tuple(data.get("account_types") or ()),
+            updated_at=data.get("updated_at"),
+            updated_by=data.get("updated_by"),
+        )
+
+
+def _bool(data: dict[str, Any], key: str, default: bool, problems: list[dict[str, str]]) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        problems.append({"field": key, "message": f"{key} must be true or false."})
+        return default
+    return value
+
+
+def _names(
+    data: dict[str, Any],
+    key: str,
+    allowed: frozenset[str],
+    default: tuple[str, ...],
+    problems: list[dict[str, str]],
+    *,
+    allow_empty: bool,
+) -> tuple[str, ...]:
+    if key not in data or data[key] is None:
+        return default
+    value = data[key]
+    if not isinstance(value, list):
+        problems.append({"field": key, "message": f"{key} must be a list of names."})
+        return default
+    if not value and not allow_empty:
+        problems.append(
+            {
+                "field": key,
+                "message": f"{key} must name at least one of: {', '.join(sorted(allowed))}.",
+            }
+        )
+        return default
+    by_lower = {name.lower(): name for name in allowed}
+    out: list[str] = []
+    for i, item in enumerate(value):
+        name = by_lower.get(item.strip().lower()) if isinstance(item, str) else None
+        if name is None:
+            problems.append(
+                {
+                    "field": f"{key}[{i}]",
+                    "message": f"{item!r} is not supported; use one of: "
+                    f"{', '.join(sorted(allowed))}.",
+                }
+            )
+        elif name in out:
+            problems.append({"field": f"{key}[{i}]", "message": f"{name} is listed twice."})
+        else:
+            out.append(name)
+    return tuple(out)
+
+
+def parse_profile(data: Any, base: SyncProfile | None = None) -> SyncProfile:
+    """Validate a profile from an ops event; `base` supplies the values not given (update).
+
+    Raises InvalidInput naming the first bad field; `details["problems"]` lists them all.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput("profile must be a JSON object.", field="profile")
+    base = base or SyncProfile()
+    problems: list[dict[str, str]] = [
+        {
+            "field": key,
+            "message": f"{key} is not a sync profile setting; remove it "
+            f"(settings: {', '.join(sorted(_KNOWN_KEYS))}).",
+        }
+        for key in data
+        if key not in _KNOWN_KEYS and key not in {"updated_at", "updated_by"}
+    ]
+    object_types = _names(
+        data,
+        "object_types",
+        SUPPORTED_OBJECT_TYPES,
+        base.object_types,
+        problems,
+        allow_empty=False,
+    )
+    # Keep the dependency order of DEFAULT_OBJECT_TYPES whatever order was given.
+    object_types = tuple(t for t in DEFAULT_OBJECT_TYPES if t in object_types)
+    account_types = _names(
+        data, "account_types", ACCOUNT_TYPES, base.account_types, problems, allow_empty=True
+    )
+    profile = SyncProfile(
+        object_types=object_types,
+        export_bills=_bool(data, "export_bills", base.export_bills, problems),
+        import_payments=_bool(data, "import_payments", base.import_payments, problems),
+        include_inactive=_bool(data, "include_inactive", base.include_inactive, problems),
+        account_types=account_types,
+    )
+    if profile.account_types and "Account" not in profile.object_types:
+        problems.append(
+            {
+                "field": "account_types",
+                "message": "account_types filters imported accounts, but Account is not in "
+                "object_types; add Account or remove account_types.",
+            }
+        )
+    if profile.import_payments and not profile.export_bills:
+        problems.append(
+            {
+                "field": "import_payments",
+                "message": "import_payments reads the payment status of exported bills; "
+                "turn export_bills on too, or turn import_payments off.",
+            }
+        )
+    if problems:
+        first = problems[0]
+        more = f" ({len(problems) - 1} more problem(s) in details)" if len(problems) > 1 else ""
+        raise InvalidInput(
+            f"profile.{first['field']}: {first['message']}{more}",
+            field=f"profile.{first['field']}",
+            details={"problems": problems},
+        )
+    return profile

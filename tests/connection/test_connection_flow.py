@@ -1,0 +1,324 @@
+"""Connecting a legal entity, end to end: real handlers, moto server, QBO sandbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+import pytest
+import requests
+
+from qbo_sandbox.browser import consent
+from tests.events import api_event
+from tests.flows import (
+    admin_claims,
+    body_of,
+    callback,
+    connect,
+    member_claims,
+    ops,
+    qbo_admin,
+    register,
+    start,
+    status,
+)
+
+
+@pytest.fixture
+def entity(stack: Any, ids: dict[str, str]) -> dict[str, str]:
+    register(stack, ids["org"], ids["le"])
+    ids["qbo_user"] = f"admin-{ids['le']}"
+    qbo_admin(stack, ids["qbo_user"], ids["realm"], f"Company {ids['le']}")
+    return ids
+
+
+def token_secret(stack: Any, org: str, le: str) -> dict[str, Any] | None:
+    sm = stack.client("secretsmanager")
+    name = f"qbo-connector/tokens/{org}/{le}"
+    try:
+        described = sm.describe_secret(SecretId=name)
+        value = json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
+    except sm.exceptions.ResourceNotFoundException:
+        return None
+    return {"described": described, "value": value}
+
+
+def test_connect_binds_the_chosen_company_and_stores_tokens(stack, entity):
+    page = connect(stack, entity["org"], entity["le"], entity["qbo_user"], entity["realm"])
+
+    assert page["statusCode"] == 200
+    assert page["headers"]["Content-Type"].startswith("text/html")
+    assert page["headers"]["Referrer-Policy"] == "no-referrer"
+    assert "Connected to QuickBooks" in page["body"]
+    assert f"Company {entity['le']}" in page["body"]
+    assert json.dumps(stack.frontend_origin) in page["body"]  # postMessage target origin
+
+    shown = status(stack, entity["org"], entity["le"])
+    assert shown["statusCode"] == 200
+    info = body_of(shown)
+    assert info["state"] == "connected"
+    assert info["realm_id"] == entity["realm"]
+    assert info["company_name"] == f"Company {entity['le']}"
+    assert info["country"] == "US"
+    assert info["connected_by"]["user_id"] == "user-alice"
+    assert info["connected_by"]["intuit_email"] == f"{entity['qbo_user']}@qbo.example"
+    checks = {c["check"]: c for c in info["preflight"]}
+    assert checks["duplicate_bill_warning"]["status"] == "warning"
+    assert (
+        "Warn if duplicate bill number is used" in checks["duplicate_bill_warning"]["setting_path"]
+    )
+    assert checks["home_currency"]["value"] == "USD"
+
+    secret = token_secret(stack, entity["org"], entity["le"])
+    assert secret is not None
+    assert secret["value"]["realm_id"] == entity["realm"]
+    key_id = stack.env.get("TOKEN_KMS_KEY_ID", None)
+    assert secret["described"].get("KmsKeyId")
+    if key_id:
+        assert key_id in secret["described"]["KmsKeyId"]
+    # No token reaches a response body.
+    assert secret["value"]["access_token"] not in json.dumps(shown)
+    assert secret["value"]["refresh_token"] not in page["body"]
+
+
+def test_duplicate_bill_preference_on_is_reported_ok(stack, ids):
+    register(stack, ids["org"], ids["le"])
+    qbo_admin(
+        stack, "pref-admin-" + ids["le"], ids["realm"], "Prefs Co", warn_duplicate_bill_number=True
+    )
+    connect(stack, ids["org"], ids["le"], "pref-admin-" + ids["le"], ids["realm"])
+    checks = {c["check"]: c for c in body_of(status(stack, ids["org"], ids["le"]))["preflight"]}
+    assert checks["duplicate_bill_warning"]["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("claims", "code"),
+    [
+        ({"role": "APClerk"}, "role_required"),
+        ({"home_org_unit": "ou-east", "home_org_unit_is_root": "false"}, "root_org_unit_required"),
+    ],
+)
+def test_only_root_system_administrators_connect(stack, entity, claims, code):
+    result = start(stack, entity["org"], entity["le"], {**admin_claims(entity["org"]), **claims})
+    assert result["statusCode"] == 403
+    assert body_of(result)["error"]["code"] == code
+
+
+def test_other_organizations_do_not_see_the_entity(stack, entity):
+    stranger = admin_claims("org-someone-else")
+    assert start(stack, entity["org"], entity["le"], stranger)["statusCode"] == 404
+    assert (
+        status(stack, entity["org"], entity["le"], member_claims("org-other"))["statusCode"] == 404
+    )
+    listed = stack.invoke(
+        "EntityApiFunction",
+        api_event("entity-api-list-legal-entities.json", claims=member_claims("org-other")),
+    )
+    assert body_of(listed)["items"] == []
+
+
+def test_list_shows_the_organizations_entities(stack, entity):
+    listed = stack.invoke(
+        "EntityApiFunction",
+        api_event("entity-api-list-legal-entities.json", claims=member_claims(entity["org"])),
+    )
+    items = body_of(listed)["items"]
+    assert [i["legal_entity_id"] for i in items] == [entity["le"]]
+    assert items[0]["connection"]["state"] == "not_connected"
+
+
+def test_one_attempt_per_entity_at_a_time(stack, entity):
+    first = start(stack, entity["org"], entity["le"])
+    assert first["statusCode"] == 200
+    assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "pending"
+
+    other = start(
+        stack, entity["org"], entity["le"], admin_claims(entity["org"], "user-bob", "Bob Boss")
+    )
+    assert other["statusCode"] == 409
+    error = body_of(other)["error"]
+    assert error["code"] == "connection_attempt_in_progress"
+    assert "Alice Admin" in error["message"]
+
+    # The same user restarting replaces their own attempt: the first state dies.
+    again = start(stack, entity["org"], entity["le"])
+    assert again["statusCode"] == 200
+    old = consent(
+        body_of(first)["authorization_url"],
+        entity["qbo_user"],
+        f"pw-{entity['qbo_user']}",
+        entity["realm"],
+    )
+    stale = callback(stack, old)
+    assert stale["statusCode"] == 400
+    assert "timed out or was already used" in stale["body"]
+
+
+def test_a_callback_works_once(stack, entity):
+    started = start(stack, entity["org"], entity["le"])
+    redirect = consent(
+        body_of(started)["authorization_url"],
+        entity["qbo_user"],
+        f"pw-{entity['qbo_user']}",
+        entity["realm"],
+    )
+    assert callback(stack, redirect)["statusCode"] == 200
+    replay = callback(stack, redirect)
+    assert replay["statusCode"] == 400
+    assert "already used" in replay["body"]
+
+
+def test_an_expired_attempt_says_start_again(stack, entity):
+    started = start(stack, entity["org"], entity["le"])
+    redirect = consent(
+        body_of(started)["authorization_url"],
+        entity["qbo_user"],
+        f"pw-{entity['qbo_user']}",
+        entity["realm"],
+    )
+    # Age the stored attempt past its expiry (DynamoDB TTL deletion is lazy).
+    table = stack.client("dynamodb")
+    name = stack.env["OAUTH_ATTEMPTS_TABLE"]
+    for item in table.scan(TableName=name)["Items"]:
+        if item["legal_entity_id"]["S"] == entity["le"]:
+            table.update_item(
+                TableName=name,
+                Key={"pk": item["pk"]},
+                UpdateExpression="SET expires_at = :past",
+                ExpressionAttributeValues={":past": {"N": "1"}},
+            )
+    page = callback(stack, redirect)
+    assert page["statusCode"] == 400
+    assert "timed out" in page["body"]
+    assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "not_connected"
+
+
+def test_cancel_on_intuits_page(stack, entity):
+    page = connect(
+        stack, entity["org"], entity["le"], entity["qbo_user"], entity["realm"], cancel=True
+    )
+    assert page["statusCode"] == 200
+    assert "cancelled" in page["body"]
+    assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "not_connected"
+    # The attempt is over: someone else may start now.
+    other = start(stack, entity["org"], entity["le"], admin_claims(entity["org"], "user-bob"))
+    assert other["statusCode"] == 200
+
+
+def test_one_company_is_never_bound_to_two_entities(stack, entity):
+    connect(stack, entity["org"], entity["le"], entity["qbo_user"], entity["realm"])
+    second = f"{entity['le']}-b"
+    register(stack, entity["org"], second, "Acme Second")
+    page = connect(stack, entity["org"], second, entity["qbo_user"], entity["realm"])
+    assert page["statusCode"] == 409
+    assert f"legal entity {entity['le']}" in page["body"]
+    assert body_of(status(stack, entity["org"], second))["state"] == "not_connected"
+    assert token_secret(stack, entity["org"], second) is None
+
+
+def test_other_tenants_entity_is_not_named_in_the_refusal(stack, entity):
+    connect(stack, entity["org"], entity["le"], entity["qbo_user"], entity["realm"])
+    other_org, other_le = f"{entity['org']}-x", f"{entity['le']}-x"
+    register(stack, other_org, other_le)
+    started = start(stack, other_org, other_le)
+    redirect = consent(
+        body_of(started)["authorization_url"],
+        entity["qbo_user"],
+        f"pw-{entity['qbo_user']}",
+        entity["realm"],
+    )
+    page = callback(stack, redirect)
+    assert page["statusCode"] == 409
+    assert "another legal entity" in page["body"]
+    assert entity["le"] not in page["body"].replace(other_le, "")
+
+
+def test_switching_company_with_imported_data_needs_a_reset(stack, entity):
+    connect(stack, entity["org"], entity["le"], entity["qbo_user"], entity["realm"])
+    from qbo_connector.adapters.legal_entity_store import LegalEntityStore
+
+    LegalEntityStore(stack.env["LEGAL_ENTITIES_TABLE"]).update(
+        entity["org"], entity["le"], data_realm_id=entity["realm"]
+    )
+    other_realm = str(int(entity["realm"]) + 7)
+    qbo_admin(stack, entity["qbo_user"], other_realm, "Other Co")
+    page = connect(stack, entity["org"], entity["le"], entity["qbo_user"], other_realm)
+    assert page["statusCode"] == 409
+    assert "reset" in page["body"]
+    assert body_of(status(stack, entity["org"], entity["le"]))["realm_id"] == entity["realm"]
+
+
+def test_disconnect_then_reconnect_to_the_same_company(stack, entity):
+    connect(stack, entity["org"], entity["le"], entity["qbo_user"], entity["realm"])
+    event = api_event(
+        "entity-api-disconnect.json", entity_id=entity["le"], claims=admin_claims(entity["org"])
+    )
+    result = stack.invoke("EntityApiFunction", event)
+    assert result["statusCode"] == 200
+    assert body_of(result)["state"] == "not_connected"
+    assert body_of(result)["revoked_at_intuit"] is True
+    assert token_secret(stack, entity["org"], entity["le"]) is None
+
+    clerk = api_event(
+        "entity-api-disconnect.json", entity_id=entity["le"], claims=member_claims(entity["org"])
+    )
+    assert stack.invoke("EntityApiFunction", clerk)["statusCode"] == 403
+
+    page = connect(stack, entity["org"], entity["le"], entity["qbo_user"], entity["realm"])
+    assert page["statusCode"] == 200
+    assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "connected"
+
+
+def test_the_flow_over_the_http_gateway(stack, entity):
+    token = stack.mint_token(
+        sub="user-alice",
+        name="Alice Admin",
+        org_id=entity["org"],
+        role="SystemAdministrator",
+        home_org_unit="root",
+        home_org_unit_is_root=True,
+    )
+    url = f"{stack.gateway_url}/legal-entities/{entity['le']}/connection"
+    started = requests.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert started.status_code == 200, started.text
+    redirect = consent(
+        started.json()["authorization_url"],
+        entity["qbo_user"],
+        f"pw-{entity['qbo_user']}",
+        entity["realm"],
+    )
+    assert redirect.startswith(f"{stack.gateway_url}/oauth/callback?")
+    assert dict(parse_qsl(urlparse(redirect).query))["realmId"] == entity["realm"]
+    page = requests.get(redirect, timeout=10)
+    assert page.status_code == 200
+    assert "Connected to QuickBooks" in page.text
+    assert requests.post(url, timeout=10).status_code == 401  # no bearer token
+
+
+def test_bad_ids_get_a_clear_400(stack):
+    event = api_event("oauth-start.json", entity_id="bad id!", claims=admin_claims("org-x"))
+    result = stack.invoke("OAuthStartFunction", event)
+    assert result["statusCode"] == 400
+    error = body_of(result)["error"]
+    assert error["code"] == "invalid_input"
+    assert error["field"] == "id"
+
+
+def test_ops_register_validates_and_is_idempotent(stack, ids):
+    bad = ops(
+        stack, "ops-register-legal-entity.json", org_id=ids["org"], legal_entity_id="", name="X"
+    )
+    assert bad == {"ok": False, "error": bad["error"]}
+    assert bad["error"]["field"] == "legal_entity_id"
+    first = register(stack, ids["org"], ids["le"])
+    again = register(stack, ids["org"], ids["le"])
+    assert first["result"]["created"] is True
+    assert again["result"]["created"] is False
+    shown = ops(stack, "ops-show-legal-entity.json", org_id=ids["org"], legal_entity_id=ids["le"])
+    assert shown["result"]["name"] == "Acme US Inc."
+    unknown = ops(stack, "ops-show-legal-entity.json", org_id=ids["org"], legal_entity_id="nope")
+    assert unknown["error"]["code"] == "legal_entity_not_found"
+    assert (
+        ops(stack, "ops-list-legal-entities.json", action="explode")["error"]["field"] == "action"
+    )

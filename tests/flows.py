@@ -1,0 +1,92 @@
+"""The connector's user flows, driven through the real handlers with the sample events.
+
+Shared by handler tests and kept close to what the demo does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+from qbo_sandbox.browser import consent
+from tests.events import api_event, load_event
+
+
+def admin_claims(org: str, user: str = "user-alice", name: str = "Alice Admin") -> dict[str, str]:
+    return {
+        "sub": user,
+        "name": name,
+        "email": f"{user}@example.com",
+        "org_id": org,
+        "role": "SystemAdministrator",
+        "home_org_unit": "root",
+        "home_org_unit_is_root": "true",
+    }
+
+
+def member_claims(org: str, user: str = "user-carl") -> dict[str, str]:
+    return {
+        **admin_claims(org, user, "Carl Clerk"),
+        "role": "APClerk",
+        "home_org_unit": "ou-east",
+        "home_org_unit_is_root": "false",
+    }
+
+
+def body_of(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])
+
+
+def ops(stack: Any, sample: str, **fields: Any) -> dict[str, Any]:
+    event = {**load_event(sample), **fields}
+    result: dict[str, Any] = stack.invoke("OpsFunction", event)
+    return result
+
+
+def register(stack: Any, org: str, le: str, name: str = "Acme US Inc.") -> dict[str, Any]:
+    result = ops(stack, "ops-register-legal-entity.json", org_id=org, legal_entity_id=le, name=name)
+    assert result["ok"], result
+    return result
+
+
+def qbo_admin(stack: Any, username: str, realm: str, company: str, **company_opts: Any) -> None:
+    """A QBO user who administers one company in the sandbox."""
+    control = stack.sandbox.sandbox
+    if username not in control.store.users:  # the user may exist from an earlier test
+        control.create_user(username, f"pw-{username}", email=f"{username}@qbo.example")
+    control.create_company(realm_id=realm, name=company, admins=[username], **company_opts)
+
+
+def start(stack: Any, org: str, le: str, claims: dict[str, str] | None = None) -> dict[str, Any]:
+    event = api_event("oauth-start.json", entity_id=le, claims=claims or admin_claims(org))
+    result: dict[str, Any] = stack.invoke("OAuthStartFunction", event)
+    return result
+
+
+def callback(stack: Any, redirect_url: str) -> dict[str, Any]:
+    """Deliver Intuit's redirect to the callback handler via the sample event."""
+    query = dict(parse_qsl(urlparse(redirect_url).query))
+    result: dict[str, Any] = stack.invoke(
+        "OAuthCallbackFunction", api_event("oauth-callback.json", query=query)
+    )
+    return result
+
+
+def connect(
+    stack: Any, org: str, le: str, username: str, realm: str, *, cancel: bool = False
+) -> dict[str, Any]:
+    """The whole guide: start, consent page as that QBO user, callback."""
+    started = start(stack, org, le)
+    assert started["statusCode"] == 200, started
+    url = body_of(started)["authorization_url"]
+    redirect = consent(url, username, f"pw-{username}", realm, cancel=cancel)
+    return callback(stack, redirect)
+
+
+def status(stack: Any, org: str, le: str, claims: dict[str, str] | None = None) -> dict[str, Any]:
+    event = api_event(
+        "entity-api-connection-status.json", entity_id=le, claims=claims or member_claims(org)
+    )
+    result: dict[str, Any] = stack.invoke("EntityApiFunction", event)
+    return result

@@ -322,3 +322,10 @@ def test_ops_register_validates_and_is_idempotent(stack, ids):
     assert (
         ops(stack, "ops-list-legal-entities.json", action="explode")["error"]["field"] == "action"
     )
+
+
+def test_the_gateway_serves_the_code_generated_openapi(stack):
+    doc = requests.get(f"{stack.gateway_url}/openapi.json", timeout=30).json()
+    assert doc["info"]["title"] == "qbo-connector"
+    assert "post" in doc["paths"]["/legal-entities/{id}/connection"]
+    assert "get" in doc["paths"]["/oauth/callback"]

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +26,7 @@ from moto.server import ThreadedMotoServer
 from .bootstrap import bootstrap
 from .delivery import QueueDelivery
 from .gateway import Gateway
+from .rule_firer import RuleFirer
 from .runtime import LocalLambdaRuntime
 from .template import DEFAULT_TEMPLATE, REGION, Physical, Resolver, Template
 from .tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, TokenIssuer
@@ -121,6 +123,8 @@ class LocalStack:
         self.physical: dict[str, Physical] = {}
         self.env: dict[str, str] = {}
         self._saved_env: dict[str, str | None] = {}
+        self.rule_firer: RuleFirer | None = None
+        self._firer_stop: threading.Event | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -166,13 +170,27 @@ class LocalStack:
             self.client("sqs"),
             visibility_timeout=self.visibility_timeout,
         )
+        self.rule_firer = RuleFirer(
+            self.client("events"),
+            self.runtime.invoke,
+            prefix=self.env.get("SCHEDULE_RULE_PREFIX", "qbo-connector-sched-"),
+        )
         self.gateway.start()
         if self.poll_queues:
+            # A running stack (make up / demo) fires schedule rules at their times.
             self.delivery.start()
+            self._firer_stop = threading.Event()
+            threading.Thread(
+                target=self.rule_firer.run_forever,
+                kwargs={"poll_seconds": 15.0, "stop": self._firer_stop},
+                daemon=True,
+            ).start()
         self._write_state()
         return self
 
     def stop(self) -> None:
+        if self._firer_stop is not None:
+            self._firer_stop.set()
         if self.delivery is not None:
             self.delivery.stop()
         if self.gateway is not None:

@@ -65,6 +65,15 @@ def sync_schedule_service():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
+def scheduled_sync_service():  # type: ignore[no-untyped-def]
+    from qbo_connector.logic.scheduled_sync import ScheduledSyncService
+
+    return ScheduledSyncService(
+        legal_entity_store(), sync_run_store(), sync_service(), sync_schedule_service()
+    )
+
+
+@lru_cache(maxsize=1)
 def legal_entity_service() -> LegalEntityService:
     return LegalEntityService(legal_entity_store(), connection_service())
 
@@ -146,20 +155,10 @@ def reset() -> None:
     """Forget every cached service and client (tests, after changing the environment)."""
     from qbo_connector.adapters import aws, intuit_oauth, token_vault
 
-    for cached in (
-        legal_entity_store,
-        connection_service,
-        legal_entity_service,
-        sync_schedule_service,
-        bill_export_service,
-        sync_run_store,
-        record_store,
-        sync_service,
-        sync_runner,
-        sync_profile_service,
-        record_service,
-    ):
-        cached.cache_clear()
+    # Every lru_cached factory of this module, so a new service cannot be forgotten here.
+    for value in list(globals().values()):
+        if callable(value) and hasattr(value, "cache_clear") and value is not get_settings:
+            value.cache_clear()
     get_settings.cache_clear()
     aws.reset()
     intuit_oauth.reset_cache()

@@ -1,0 +1,24 @@
+"""`make demo` must keep walking the whole guide: run it as a newcomer would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_demo_walks_the_guide_to_the_end():
+    done = subprocess.run(
+        [sys.executable, "-m", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "The callback page says: Connected to QuickBooks (HTTP 200)." in out
+    assert "Sync is refused: HTTP 412" in out
+    assert "Result: succeeded" in out
+    assert "trigger schedule, succeeded" in out
+    assert "Done:" in out
+    assert '{"level"' not in out  # plain words, not the functions' JSON logs

@@ -36,9 +36,12 @@ log = logging.getLogger(__name__)
 Invoke = Callable[[str, Any], Any]
 Clock = Callable[[], datetime]
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
-)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
+    )
+}
 _DOWS = {d: i for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), 1)}
 _RATE_RE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _CRON_RE = re.compile(r"^cron\((.*)\)$")
@@ -301,7 +304,7 @@ class RuleFirer:
             error: str | None = None
             try:
                 self._invoke(target["Arn"], payload)
-            except Exception as exc:  # noqa: BLE001 - one failing target must not stop the rest
+            except Exception as exc:
                 log.exception("rule %s: target %s failed", rule["Name"], target["Arn"])
                 error = f"{type(exc).__name__}: {exc}"
             firings.append(Firing(rule["Name"], target["Arn"], payload, error))
@@ -314,6 +317,6 @@ class RuleFirer:
             try:
                 for firing in self.fire_due():
                     log.info("fired %s -> %s", firing.rule_name, firing.target_arn)
-            except Exception:  # noqa: BLE001 - keep the local stack alive; log and retry
+            except Exception:
                 log.exception("rule firer: poll failed")
             stop.wait(poll_seconds)

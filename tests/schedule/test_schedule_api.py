@@ -220,7 +220,7 @@ def test_the_local_stack_fires_due_rules(stack, ids):
             ids["le"],
             {
                 "kind": "weekly",
-                "days": WEEKDAYS + ["SAT", "SUN"],
+                "days": [*WEEKDAYS, "SAT", "SUN"],
                 "times": ["06:00"],
                 "timezone": "America/Vancouver",
             },

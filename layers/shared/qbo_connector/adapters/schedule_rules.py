@@ -160,7 +160,9 @@ class ScheduleRules:
         entity_prefix = self.entity_prefix(org_id, legal_entity_id)
         for rule in rules:
             if not is_entity_rule_name(rule.name, entity_prefix):
-                raise ValueError(f"rule {rule.name} does not belong to legal entity {legal_entity_id}")
+                raise ValueError(
+                    f"rule {rule.name} does not belong to legal entity {legal_entity_id}"
+                )
         existing = {r["Name"]: r for r in self._rules(org_id, legal_entity_id)}
         state = "ENABLED" if enabled else "DISABLED"
         tags = self._tags(org_id, legal_entity_id)

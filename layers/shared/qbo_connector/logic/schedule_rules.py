@@ -41,9 +41,11 @@ _HASH_CHARS = 10
 _INDEX_CHARS = 2  # room kept for the "-n" suffix digits
 _DISALLOWED = re.compile(r"[^A-Za-z0-9_.-]")  # EventBridge rule names: [\.\-_A-Za-z0-9]+
 # How far ahead to look for the next UTC offset change, and the search step. Real
-# zones change at most a few times a year and never twice within a day.
+# zones change offset at most a few times a year and never twice within a week
+# (Morocco's Ramadan pause, the shortest, lasts about a month), so stepping by a
+# week then bisecting finds the first change.
 _OFFSET_HORIZON = timedelta(days=740)
-_OFFSET_STEP = timedelta(days=1)
+_OFFSET_STEP = timedelta(days=7)
 _MINUTES_PER_WEEK = 7 * 24 * 60
 # EventBridge day-of-week names; AWS numbers them 1 (SUN) .. 7 (SAT).
 _AWS_DOW_ORDER = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -223,9 +225,7 @@ def group_slots(
     by_hours_days: dict[tuple[frozenset[int], frozenset[int]], set[int]] = defaultdict(set)
     for (minute, dows_f), hours in by_m_days.items():
         by_hours_days[(frozenset(hours), dows_f)].add(minute)
-    groups = [
-        (frozenset(minutes), hours, dows) for (hours, dows), minutes in by_hours_days.items()
-    ]
+    groups = [(frozenset(minutes), hours, dows) for (hours, dows), minutes in by_hours_days.items()]
     # Stable order so rule numbers don't shuffle between identical computations.
     groups.sort(key=lambda g: (sorted(g[2]), sorted(g[1]), sorted(g[0])))
     return groups
@@ -312,9 +312,7 @@ def _local_run(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime | No
     return local
 
 
-def next_runs(
-    schedule: SyncSchedule, now: datetime, count: int
-) -> list[tuple[datetime, datetime]]:
+def next_runs(schedule: SyncSchedule, now: datetime, count: int) -> list[tuple[datetime, datetime]]:
     """The next ``count`` runs strictly after ``now`` as (local, UTC) datetimes."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")

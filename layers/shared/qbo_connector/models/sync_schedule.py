@@ -156,9 +156,7 @@ def _check_int(
 ) -> int | None:
     # bool is an int in Python; true/false in JSON is not a number of hours.
     if isinstance(value, bool) or not isinstance(value, int):
-        problems.append(
-            ValidationProblem(field, f"{value!r} is not a whole number", f"use {what}")
-        )
+        problems.append(ValidationProblem(field, f"{value!r} is not a whole number", f"use {what}"))
         return None
     if not low <= value <= high:
         problems.append(ValidationProblem(field, f"{value} is out of range", f"use {what}"))
@@ -175,7 +173,9 @@ def validate(data: Any) -> tuple[SyncSchedule | None, list[ValidationProblem]]:
     if not isinstance(data, Mapping):
         return None, [
             ValidationProblem(
-                "schedule", "is not an object", 'send {"kind": "weekly", ...} or {"kind": "interval"}'
+                "schedule",
+                "is not an object",
+                'send {"kind": "weekly", ...} or {"kind": "interval"}',
             )
         ]
     kind = data.get("kind")
@@ -216,7 +216,9 @@ def _validate_weekly(
                 )
             elif name in days:
                 problems.append(
-                    ValidationProblem(f"days[{i}]", f'"{name}" is listed twice', "list each day once")
+                    ValidationProblem(
+                        f"days[{i}]", f'"{name}" is listed twice', "list each day once"
+                    )
                 )
             else:
                 days.add(name)
@@ -235,7 +237,7 @@ def _validate_weekly(
                 ValidationProblem(
                     "times",
                     f"has {len(times_in)} times; at most {MAX_TIMES_PER_DAY} per day are allowed",
-                    f"keep {MAX_TIMES_PER_DAY} or fewer times (webhooks keep data fresh in between)",
+                    f"keep {MAX_TIMES_PER_DAY} or fewer times (webhooks keep data fresh between)",
                 )
             )
         for i, value in enumerate(times_in):

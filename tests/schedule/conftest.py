@@ -1,0 +1,88 @@
+"""Shared fixtures for the schedule tests: import paths and a moto server for EventBridge."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import socket
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_ROOT = Path(__file__).resolve().parents[2]
+# Guarded: a root conftest may already put these on sys.path.
+for _path in (_ROOT / "layers" / "shared", _ROOT):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+import moto.backends  # noqa: E402
+import moto.core.responses  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+from qbo_connector.adapters import aws  # noqa: E402
+
+# The adapter tests assert this same ARN.
+TARGET_ARN = "arn:aws:lambda:us-east-1:123456789012:function:qbo-connector-scheduled-sync"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _quiet_fast_moto() -> None:
+    """Test-only tuning of the in-process moto server (behaviour unchanged).
+
+    moto re-lists its package directory (~175 stat() calls) on every request to
+    route it; the listing never changes while the process runs, so cache it. This
+    cuts the per-request cost a lot, which matters for the 1,000-entity test
+    (~6,000 calls). Werkzeug's per-request access log is silenced too.
+    """
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    modules = tuple(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    # Same for the per-request inspect.getmembers() of the response class.
+    moto.core.responses.method_names_from_class = functools.cache(  # type: ignore[assignment]
+        moto.core.responses.method_names_from_class
+    )
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    _quiet_fast_moto()
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def events(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A real boto3 EventBridge client on a freshly reset moto server."""
+    # Each test starts from an empty account (moto's reset endpoint).
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    ).close()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("SCHEDULED_SYNC_FUNCTION_ARN", TARGET_ARN)
+    monkeypatch.setenv("SCHEDULE_RULE_PREFIX", "qbo-connector-sched-")
+    from qbo_connector.config import get_settings
+
+    get_settings.cache_clear()
+    aws.reset()
+    yield aws.client("events")
+    aws.reset()
+    get_settings.cache_clear()

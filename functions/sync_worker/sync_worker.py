@@ -1,0 +1,36 @@
+"""Sync worker: runs syncs and bill exports from the sync queue (one message per batch).
+
+Failed messages are reported individually (ReportBatchItemFailures) so SQS retries only
+them; a run's own failures are recorded in the run, not retried.
+"""
+
+from collections.abc import Mapping
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from qbo_connector.api import worker_messages
+from qbo_connector.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
+    outcome = worker_messages.dispatch(record.body, lambda_context.get_remaining_time_in_millis)
+    logger.info("message processed", extra={"outcome": outcome, "message_id": record.message_id})
+    return outcome
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> Mapping[str, object]:
+    logger.set_correlation_id(context.aws_request_id)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

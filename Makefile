@@ -1,6 +1,8 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 SHELL := /bin/bash
-PYTHON313 ?= $(shell command -v python3.13 2>/dev/null || echo /root/.pyenv/versions/3.13.0/bin/python3.13)
+# pyenv's 3.13 if present (its shim needs PYENV_VERSION), else python3.13 on PATH.
+PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) \
+	$(shell command -v python3.13 2>/dev/null))
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock layers/shared/requirements.txt | sha1sum | cut -c1-12)
@@ -25,8 +27,15 @@ typecheck: install
 cfn-lint: install
 	$(VENV)/bin/cfn-lint template.yaml
 
+# moto keeps its AWS state per process and some suites reset it, so each suite
+# runs in a process of its own (module names stay distinct: one session can
+# still import them all, e.g. `pytest tests`).
+# Every tests/<dir>/ holding test files is a suite; the top-level test files are one more.
+TEST_SUITES := $(sort $(dir $(wildcard tests/*/test_*.py))) "$(wildcard tests/test_*.py)"
+
 pytest: install
-	$(PY) -m pytest -q
+	@set -e; for suite in $(TEST_SUITES); do \
+	  echo "== pytest $$suite"; $(PY) -m pytest -q $$suite; done
 
 # The README's test command; .ci/run calls exactly this.
 test: lint typecheck cfn-lint pytest

@@ -4,6 +4,8 @@ Event (the rule target's constant input, or the console sample
 events/scheduled-sync.json): {"org_id", "legal_entity_id", "source": "schedule"}.
 """
 
+import os
+
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from qbo_connector import wiring
 from qbo_connector.models.errors import DomainError
@@ -15,6 +17,13 @@ from qbo_connector.observability import logger, metrics, tracer
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     logger.set_correlation_id(context.aws_request_id)
+    if not os.environ.get("SCHEDULED_SYNC_FUNCTION_ARN"):
+        # The template cannot hand a function its own ARN (circular reference); rules
+        # this function recomputes keep targeting the function they invoke.
+        os.environ["SCHEDULED_SYNC_FUNCTION_ARN"] = ":".join(
+            context.invoked_function_arn.split(":")[:7]
+        )
+        wiring.reset()
     try:
         result = wiring.scheduled_sync_service().handle(event)
     except DomainError as exc:

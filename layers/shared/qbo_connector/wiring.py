@@ -74,6 +74,14 @@ def scheduled_sync_service():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
+def webhook_service():  # type: ignore[no-untyped-def]
+    from qbo_connector.adapters.webhook_verifier import verifier_token
+    from qbo_connector.logic.webhooks import WebhookService
+
+    return WebhookService(legal_entity_store(), sync_service(), verifier_token)
+
+
+@lru_cache(maxsize=1)
 def legal_entity_service() -> LegalEntityService:
     return LegalEntityService(legal_entity_store(), connection_service())
 

@@ -15,6 +15,7 @@ from qbo_connector.api.routes import (
     sync_history,
     sync_schedule,
     syncs,
+    webhooks,
 )
 
 ENTITY_API_ROUTERS: list[Router] = [legal_entities.router, sync_schedule.router, bills.router]
@@ -25,6 +26,7 @@ ALL_ROUTERS: list[Router] = [
     oauth_callback.router,
     *ENTITY_API_ROUTERS,
     *MANUAL_SYNC_ROUTERS,
+    webhooks.router,
 ]
 
 

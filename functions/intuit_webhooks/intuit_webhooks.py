@@ -1,0 +1,17 @@
+"""Intuit webhooks: POST /webhooks/intuit, signature checked, syncs queued."""
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from qbo_connector.api.http import build_resolver
+from qbo_connector.api.routes import webhooks
+from qbo_connector.observability import logger, metrics, tracer
+
+app = build_resolver(webhooks.router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -2,9 +2,10 @@
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from qbo_connector.api.http import build_resolver
-from qbo_connector.observability import logger, metrics, tracer
 from qbo_connector.api.routes import connection_start
+from qbo_connector.observability import logger, metrics, tracer
 
 app = build_resolver(connection_start.router)
 

@@ -1,6 +1,7 @@
 """Ops function: operators invoke it from the console with JSON events (events/ops-*.json)."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from qbo_connector.api import ops_actions
 from qbo_connector.observability import logger, metrics, tracer
 

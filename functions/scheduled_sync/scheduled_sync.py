@@ -7,6 +7,7 @@ events/scheduled-sync.json): {"org_id", "legal_entity_id", "source": "schedule"}
 import os
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from qbo_connector import wiring
 from qbo_connector.models.errors import DomainError
 from qbo_connector.observability import logger, metrics, tracer

@@ -1,0 +1,489 @@
+"""Per-entity validation and normalisation, as QBO applies it on create/update.
+
+Each `prepare_*` takes the client's body (already merged with the stored object for
+sparse updates) and returns the object to store, minus Id/SyncToken/MetaData.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import faults
+from .clock import add_days
+from .company import DELETED_SUFFIX, Company
+
+READ_ONLY_KEYS = {"Id", "SyncToken", "MetaData", "domain", "sparse"}
+CURRENCY_NAMES = {
+    "USD": "United States Dollar", "CAD": "Canadian Dollar", "EUR": "Euro",
+    "GBP": "British Pound Sterling", "AUD": "Australian Dollar", "MXN": "Mexican Peso",
+}
+ACCOUNT_TYPES = {
+    "Bank": ("Asset", "Checking"),
+    "Other Current Asset": ("Asset", "OtherCurrentAssets"),
+    "Fixed Asset": ("Asset", "OtherFixedAssets"),
+    "Other Asset": ("Asset", "OtherLongTermAssets"),
+    "Accounts Receivable": ("Asset", "AccountsReceivable"),
+    "Equity": ("Equity", "OpeningBalanceEquity"),
+    "Expense": ("Expense", "OtherMiscellaneousServiceCost"),
+    "Other Expense": ("Expense", "OtherMiscellaneousExpense"),
+    "Cost of Goods Sold": ("Expense", "SuppliesMaterialsCogs"),
+    "Accounts Payable": ("Liability", "AccountsPayable"),
+    "Credit Card": ("Liability", "CreditCard"),
+    "Long Term Liability": ("Liability", "OtherLongTermLiabilities"),
+    "Other Current Liability": ("Liability", "OtherCurrentLiabilities"),
+    "Income": ("Revenue", "ServiceFeeIncome"),
+    "Other Income": ("Revenue", "OtherMiscellaneousIncome"),
+}
+LINE_DETAILS = {"AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail"}
+ATTACHABLE_TARGETS = {"Bill", "BillPayment", "VendorCredit", "Vendor", "Customer", "Item"}
+
+
+def clean(value: Any) -> Any:
+    """Drop empty strings, nulls and empty lists the way QBO ignores them.
+
+    python-quickbooks serialises unset fields as "" (e.g. "TxnDate": "", ref "name": "").
+    """
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            v = clean(v)
+            if v is None or v == "" or v == [] or v == {}:
+                continue
+            out[k] = v
+        return out
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
+
+def _number(value: Any, element: str) -> float:
+    if isinstance(value, bool):
+        raise faults.invalid_value(element, f"Property {element} must be a number")
+    try:
+        return round(float(value), 2)
+    except (TypeError, ValueError):
+        raise faults.invalid_value(element, f"Property {element} must be a number") from None
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.lower() == "true"
+    return bool(value)
+
+
+def ref(
+    company: Company, body: dict[str, Any], key: str, entity: str, *,
+    required: bool = False, element: str | None = None,
+) -> dict[str, Any] | None:
+    """Validate a reference and return it with QBO's `name` filled in (2500 when dangling)."""
+    element = element or key
+    raw = body.get(key)
+    if raw is None:
+        if required:
+            raise faults.required(element)
+        return None
+    value = raw.get("value") if isinstance(raw, dict) else raw
+    if value in (None, ""):
+        if required:
+            raise faults.required(element)
+        return None
+    value = str(value)
+    target = company.objects[entity].get(value)
+    if target is None or target.get("Active") is False:
+        raise faults.invalid_reference(element, entity, value)
+    name = company.display_name(entity, target) or target.get("Name")
+    out: dict[str, Any] = {"value": value}
+    if name:
+        out["name"] = name
+    return out
+
+
+def _currency(company: Company, body: dict[str, Any]) -> dict[str, str]:
+    raw = body.get("CurrencyRef")
+    code = (raw.get("value") if isinstance(raw, dict) else raw) or company.home_currency
+    code = str(code).upper()
+    allowed = {company.home_currency}
+    if company.multicurrency:
+        allowed |= {c.get("Code", "") for c in company.objects["CompanyCurrency"].values()
+                    if c.get("Active", True)}
+    if code not in allowed:
+        raise faults.invalid_reference("CurrencyRef", "Currency", code)
+    return {"value": code, "name": CURRENCY_NAMES.get(code, code)}
+
+
+def _check_name(company: Company, entity: str, name: str, own_id: str | None, kind: str) -> None:
+    owner = company.name_owner(entity, name)
+    if owner is not None and owner != own_id:
+        raise faults.duplicate_name(kind)
+
+
+def _apply_active(obj: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Inactive names carry QBO's " (deleted)" suffix; reactivation removes it."""
+    active = _bool(obj.get("Active", True))
+    obj["Active"] = active
+    for key in keys:
+        val = obj.get(key)
+        if not isinstance(val, str):
+            continue
+        base = val[: -len(DELETED_SUFFIX)] if val.endswith(DELETED_SUFFIX) else val
+        obj[key] = base if active else base + DELETED_SUFFIX
+
+
+def _base_name(value: str) -> str:
+    return value[: -len(DELETED_SUFFIX)] if value.endswith(DELETED_SUFFIX) else value
+
+
+# --- name lists ---------------------------------------------------------------------------
+
+
+def _party(company: Company, entity: str, body: dict[str, Any], own_id: str | None) -> dict:
+    obj = dict(body)
+    display = obj.get("DisplayName")
+    if not display:
+        parts = [obj.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
+        display = " ".join(p for p in parts if p) or obj.get("CompanyName")
+    if not display:
+        raise faults.required("DisplayName")
+    display = _base_name(str(display))
+    if len(display) > 500:
+        raise faults.too_long("DisplayName", 500, len(display))
+    if ":" in display or '"' in display:
+        raise faults.invalid_value("DisplayName", "DisplayName cannot contain a colon or quote")
+    obj["DisplayName"] = display
+    obj.setdefault("PrintOnCheckName", display)
+    obj["Balance"] = round(float(obj.get("Balance") or 0), 2)
+    obj["CurrencyRef"] = _currency(company, obj)
+    if entity == "Vendor":
+        obj["Vendor1099"] = _bool(obj.get("Vendor1099", False))
+        term = ref(company, obj, "TermRef", "Term")
+        if term:
+            obj["TermRef"] = term
+    else:
+        obj["FullyQualifiedName"] = display
+        obj.setdefault("Taxable", False)
+        obj.setdefault("Job", False)
+        obj.setdefault("BillWithParent", False)
+        obj.setdefault("PreferredDeliveryMethod", "None")
+    _apply_active(obj, ("DisplayName", "FullyQualifiedName"))
+    kind = "customer, vendor or employee"
+    if obj["Active"]:
+        _check_name(company, entity, obj["DisplayName"], own_id, kind)
+    return obj
+
+
+def prepare_vendor(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
+    return _party(company, "Vendor", body, own_id)
+
+
+def prepare_customer(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
+    return _party(company, "Customer", body, own_id)
+
+
+def _hierarchical(
+    company: Company, entity: str, body: dict[str, Any], own_id: str | None, sub_key: str | None
+) -> dict:
+    obj = dict(body)
+    name = obj.get("Name")
+    if not name:
+        raise faults.required("Name")
+    name = _base_name(str(name))
+    if ":" in name or '"' in name:
+        raise faults.invalid_value(
+            "Name", f'Property Name:{entity}.Name cannot contain a double quote (") or a colon (:)'
+        )
+    if len(name) > 100:
+        raise faults.too_long("Name", 100, len(name))
+    obj["Name"] = name
+    parent = ref(company, obj, "ParentRef", entity)
+    if parent:
+        if parent["value"] == own_id:
+            raise faults.business(f"A {entity} cannot be its own parent", "ParentRef")
+        obj["ParentRef"] = {"value": parent["value"]}
+        parent_obj = company.objects[entity][parent["value"]]
+        obj["FullyQualifiedName"] = f"{parent_obj.get('FullyQualifiedName', '')}:{name}"
+        if sub_key:
+            obj[sub_key] = True
+    else:
+        obj.pop("ParentRef", None)
+        obj["FullyQualifiedName"] = name
+        if sub_key:
+            obj[sub_key] = False
+    _apply_active(obj, ("Name", "FullyQualifiedName"))
+    if obj["Active"]:
+        _check_name(company, entity, obj["FullyQualifiedName"], own_id, entity.lower())
+    return obj
+
+
+def prepare_account(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
+    obj = _hierarchical(company, "Account", body, own_id, "SubAccount")
+    acct_type = obj.get("AccountType")
+    if not acct_type and obj.get("AccountSubType"):
+        acct_type = "Expense"
+    if not acct_type:
+        raise faults.required("AccountType")
+    if acct_type not in ACCOUNT_TYPES:
+        raise faults.invalid_value("AccountType", f"Invalid Enumeration : {acct_type}")
+    classification, subtype = ACCOUNT_TYPES[acct_type]
+    obj["AccountType"] = acct_type
+    obj["Classification"] = classification
+    obj.setdefault("AccountSubType", subtype)
+    obj["CurrentBalance"] = round(float(obj.get("CurrentBalance") or 0), 2)
+    obj["CurrentBalanceWithSubAccounts"] = obj["CurrentBalance"]
+    obj["CurrencyRef"] = _currency(company, obj)
+    return obj
+
+
+def prepare_class(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
+    return _hierarchical(company, "Class", body, own_id, "SubClass")
+
+
+def prepare_department(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
+    return _hierarchical(company, "Department", body, own_id, "SubDepartment")
+
+
+def prepare_item(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
+    obj = _hierarchical(company, "Item", body, own_id, "SubItem")
+    item_type = obj.get("Type") or "Service"
+    if item_type not in ("Service", "NonInventory", "Inventory", "Category", "Group"):
+        raise faults.invalid_value("Type", f"Invalid Enumeration : {item_type}")
+    obj["Type"] = item_type
+    for key in ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"):
+        r = ref(company, obj, key, "Account")
+        if r:
+            obj[key] = r
+    if item_type in ("Service", "NonInventory") and not (
+        obj.get("IncomeAccountRef") or obj.get("ExpenseAccountRef")
+    ):
+        raise faults.required("IncomeAccountRef")
+    obj.setdefault("UnitPrice", 0)
+    obj.setdefault("PurchaseCost", 0)
+    obj.setdefault("Taxable", False)
+    obj.setdefault("TrackQtyOnHand", item_type == "Inventory")
+    return obj
+
+
+def prepare_term(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
+    obj = _hierarchical(company, "Term", body, own_id, None)
+    obj.pop("FullyQualifiedName", None)
+    obj.setdefault("Type", "STANDARD")
+    if obj["Type"] == "STANDARD":
+        obj["DueDays"] = int(obj.get("DueDays") or 0)
+    return obj
+
+
+def prepare_plain(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
+    """TaxCode, TaxRate, CompanyCurrency: stored as given (admin-made only)."""
+    obj = dict(body)
+    obj["Active"] = _bool(obj.get("Active", True))
+    return obj
+
+
+# --- transactions ---------------------------------------------------------------------------
+
+
+def _lines(company: Company, body: dict[str, Any]) -> tuple[list[dict[str, Any]], float]:
+    raw = body.get("Line")
+    if not raw:
+        raise faults.required("Line")
+    if not isinstance(raw, list):
+        raise faults.invalid_value("Line", "Line must be an array")
+    lines: list[dict[str, Any]] = []
+    total = 0.0
+    for n, line in enumerate(raw, start=1):
+        if not isinstance(line, dict):
+            raise faults.invalid_value("Line", "Line items must be objects")
+        detail_type = line.get("DetailType")
+        if not detail_type:
+            raise faults.required("Line.DetailType")
+        if detail_type not in LINE_DETAILS:
+            raise faults.invalid_value("Line.DetailType", f"Invalid Enumeration : {detail_type}")
+        detail = dict(line.get(detail_type) or {})
+        if detail_type == "AccountBasedExpenseLineDetail":
+            detail["AccountRef"] = ref(company, detail, "AccountRef", "Account", required=True,
+                                       element="Line.AccountBasedExpenseLineDetail.AccountRef")
+        else:
+            detail["ItemRef"] = ref(company, detail, "ItemRef", "Item", required=True,
+                                    element="Line.ItemBasedExpenseLineDetail.ItemRef")
+        for key, entity in (("ClassRef", "Class"), ("CustomerRef", "Customer"),
+                            ("TaxCodeRef", "TaxCode")):
+            r = ref(company, detail, key, entity, element=f"Line.{detail_type}.{key}")
+            if r:
+                detail[key] = r
+        detail.setdefault("BillableStatus", "NotBillable")
+        detail.pop("TaxInclusiveAmt", None)
+        amount = line.get("Amount")
+        if amount is None and detail_type == "ItemBasedExpenseLineDetail":
+            qty, price = detail.get("Qty"), detail.get("UnitPrice")
+            if qty is not None and price is not None:
+                amount = _number(qty, "Line.Qty") * _number(price, "Line.UnitPrice")
+        if amount is None:
+            raise faults.required("Line.Amount")
+        amt = _number(amount, "Line.Amount")
+        total += amt
+        out: dict[str, Any] = {"Id": str(n), "LineNum": n}
+        if line.get("Description"):
+            out["Description"] = line["Description"]
+        out.update({"Amount": amt, "DetailType": detail_type, detail_type: detail})
+        lines.append(out)
+    return lines, round(total, 2)
+
+
+def _txn_common(company: Company, body: dict[str, Any], today: str) -> dict[str, Any]:
+    obj = dict(body)
+    obj["VendorRef"] = ref(company, obj, "VendorRef", "Vendor", required=True)
+    doc = obj.get("DocNumber")
+    if doc is not None:
+        doc = str(doc)
+        if len(doc) > 21:
+            raise faults.too_long("DocNumber", 21, len(doc))
+        obj["DocNumber"] = doc
+    obj["TxnDate"] = str(obj.get("TxnDate") or today)
+    obj["CurrencyRef"] = _currency(company, obj)
+    for key, entity in (("DepartmentRef", "Department"), ("SalesTermRef", "Term")):
+        r = ref(company, obj, key, entity)
+        if r:
+            obj[key] = r
+    ap = ref(company, obj, "APAccountRef", "Account")
+    if ap is None:
+        ap_id = next((i for i, a in company.objects["Account"].items()
+                      if a.get("AccountType") == "Accounts Payable" and a.get("Active")), None)
+        if ap_id is None:
+            raise faults.business("No Accounts Payable account exists", "APAccountRef")
+        ap = {"value": ap_id, "name": company.objects["Account"][ap_id]["Name"]}
+    elif company.objects["Account"][ap["value"]].get("AccountType") != "Accounts Payable":
+        raise faults.business("APAccountRef must be an Accounts Payable account", "APAccountRef")
+    obj["APAccountRef"] = ap
+    if company.multicurrency:
+        obj["ExchangeRate"] = float(obj.get("ExchangeRate") or 1)
+    else:
+        obj.pop("ExchangeRate", None)
+    return obj
+
+
+def prepare_bill(company: Company, body: dict[str, Any], today: str, paid: float) -> dict:
+    obj = _txn_common(company, body, today)
+    obj["Line"], total = _lines(company, obj)
+    if total < paid:
+        raise faults.business(
+            f"The bill total {total:.2f} is less than the {paid:.2f} already paid", "Line"
+        )
+    obj["TotalAmt"] = total
+    obj["Balance"] = round(total - paid, 2)
+    if not obj.get("DueDate"):
+        due = obj.get("TxnDate", today)
+        term = obj.get("SalesTermRef")
+        if term:
+            due = add_days(due, int(company.objects["Term"][term["value"]].get("DueDays") or 0))
+        obj["DueDate"] = due
+    return obj
+
+
+def prepare_vendor_credit(company: Company, body: dict[str, Any], today: str) -> dict:
+    obj = _txn_common(company, body, today)
+    obj["Line"], total = _lines(company, obj)
+    obj["TotalAmt"] = total
+    obj["Balance"] = total
+    obj.pop("DueDate", None)
+    return obj
+
+
+def prepare_bill_payment(
+    company: Company, body: dict[str, Any], today: str, own_id: str | None
+) -> tuple[dict, dict[str, float]]:
+    """Returns the payment and {bill id: amount applied}."""
+    obj = dict(body)
+    obj["VendorRef"] = ref(company, obj, "VendorRef", "Vendor", required=True)
+    pay_type = obj.get("PayType")
+    if not pay_type:
+        raise faults.required("PayType")
+    if pay_type not in ("Check", "CreditCard"):
+        raise faults.invalid_value("PayType", f"Invalid Enumeration : {pay_type}")
+    if pay_type == "Check":
+        detail = dict(obj.get("CheckPayment") or {})
+        detail["BankAccountRef"] = ref(company, detail, "BankAccountRef", "Account",
+                                       required=True, element="CheckPayment.BankAccountRef")
+        detail.setdefault("PrintStatus", "NotSet")
+        obj["CheckPayment"] = detail
+        obj.pop("CreditCardPayment", None)
+    else:
+        detail = dict(obj.get("CreditCardPayment") or {})
+        detail["CCAccountRef"] = ref(company, detail, "CCAccountRef", "Account", required=True,
+                                     element="CreditCardPayment.CCAccountRef")
+        obj["CreditCardPayment"] = detail
+        obj.pop("CheckPayment", None)
+    if obj.get("TotalAmt") is None:
+        raise faults.required("TotalAmt")
+    total = _number(obj["TotalAmt"], "TotalAmt")
+    if total < 0:
+        raise faults.business("TotalAmt cannot be negative", "TotalAmt")
+    obj["TotalAmt"] = total
+    obj["TxnDate"] = str(obj.get("TxnDate") or today)
+    obj["CurrencyRef"] = _currency(company, obj)
+    applied: dict[str, float] = {}
+    lines: list[dict[str, Any]] = []
+    for line in obj.get("Line") or []:
+        amt = _number(line.get("Amount"), "Line.Amount") if line.get("Amount") is not None else None
+        if amt is None:
+            raise faults.required("Line.Amount")
+        links = line.get("LinkedTxn") or []
+        if not links:
+            raise faults.required("Line.LinkedTxn")
+        out_links = []
+        for link in links:
+            txn_type, txn_id = link.get("TxnType"), str(link.get("TxnId") or "")
+            if txn_type != "Bill":
+                raise faults.invalid_value("Line.LinkedTxn.TxnType",
+                                           f"Unsupported TxnType {txn_type}")
+            bill = company.objects["Bill"].get(txn_id)
+            if bill is None:
+                raise faults.invalid_reference("Line.LinkedTxn.TxnId", "Bill", txn_id)
+            if bill["VendorRef"]["value"] != obj["VendorRef"]["value"]:
+                raise faults.business(f"Bill {txn_id} belongs to another vendor",
+                                      "Line.LinkedTxn")
+            out_links.append({"TxnId": txn_id, "TxnType": "Bill"})
+            applied[txn_id] = round(applied.get(txn_id, 0.0) + amt, 2)
+        lines.append({"Amount": amt, "LinkedTxn": out_links})
+    obj["Line"] = lines
+    if round(sum(applied.values()), 2) > total:
+        raise faults.business("The amounts applied exceed the payment's TotalAmt", "Line")
+    for bill_id, amt in applied.items():
+        bill = company.objects["Bill"][bill_id]
+        already = company.bill_paid.get(bill_id, {})
+        open_balance = bill["TotalAmt"] - sum(v for k, v in already.items() if k != own_id)
+        if amt > round(open_balance, 2) + 0.001:
+            raise faults.business(
+                f"The amount applied to Bill {bill_id} ({amt:.2f}) exceeds its open balance "
+                f"({open_balance:.2f})", "Line.Amount")
+    return obj, applied
+
+
+def prepare_attachable(company: Company, body: dict[str, Any]) -> dict:
+    obj = dict(body)
+    refs = []
+    for item in obj.get("AttachableRef") or []:
+        entity_ref = (item or {}).get("EntityRef") or {}
+        etype, value = entity_ref.get("type"), str(entity_ref.get("value") or "")
+        if etype not in ATTACHABLE_TARGETS or value not in company.objects[etype]:
+            raise faults.invalid_reference("AttachableRef.EntityRef", str(etype), value)
+        refs.append({"EntityRef": {"type": etype, "value": value},
+                     "IncludeOnSend": _bool(item.get("IncludeOnSend", False))})
+    if refs:
+        obj["AttachableRef"] = refs
+    if not obj.get("FileName") and not obj.get("Note"):
+        raise faults.required("FileName")
+    return obj
+
+
+NAME_LIST_PREPARERS: dict[str, Callable[[Company, dict[str, Any], str | None], dict]] = {
+    "Vendor": prepare_vendor,
+    "Customer": prepare_customer,
+    "Account": prepare_account,
+    "Class": prepare_class,
+    "Department": prepare_department,
+    "Item": prepare_item,
+    "Term": prepare_term,
+    "TaxCode": prepare_plain,
+    "TaxRate": prepare_plain,
+    "CompanyCurrency": prepare_plain,
+}

@@ -1,0 +1,235 @@
+"""Intuit's fault envelopes, byte for byte (see qbo-api-facts.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+from .clock import envelope_time
+
+JSON_TYPE = "application/json;charset=UTF-8"
+XML_TYPE = "application/xml;charset=UTF-8"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Reply(status, body, JSON_TYPE, dict(headers or {}))
+
+
+class QboFault(Exception):
+    """A JSON ValidationFault-style error (capitalised keys) raised inside handlers."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        detail: str,
+        element: str | None = None,
+        status: int = 400,
+        fault_type: str = "ValidationFault",
+    ) -> None:
+        super().__init__(f"{code} {message}")
+        self.code = code
+        self.message = message
+        self.detail = detail
+        self.element = element
+        self.status = status
+        self.fault_type = fault_type
+
+    def fault_body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"Message": self.message, "Detail": self.detail, "code": self.code}
+        if self.element is not None:
+            error["element"] = self.element
+        return {"Error": [error], "type": self.fault_type}
+
+    def reply(self, now: float) -> Reply:
+        return json_reply(self.status, {"Fault": self.fault_body(), "time": envelope_time(now)})
+
+
+# --- common validation faults ----------------------------------------------------------
+
+
+def not_found(entity: str, obj_id: str) -> QboFault:
+    return QboFault(
+        "610",
+        "Object Not Found",
+        f"Object Not Found : Something you're trying to use has been made inactive. "
+        f"Check the fields with accounts, customers, items, vendors or employees. "
+        f"({entity} Id={obj_id})",
+    )
+
+
+def required(element: str) -> QboFault:
+    return QboFault(
+        "2020",
+        "Required param missing, need to supply the required value for the API",
+        f"Required parameter {element} is missing in the request",
+        element,
+    )
+
+
+def invalid_reference(element: str, entity: str, value: Any) -> QboFault:
+    return QboFault(
+        "2500",
+        "Invalid Reference Id",
+        f"Invalid Reference Id : {entity} assigned to this transaction does not exist or "
+        f"has been deleted (Id={value}).",
+        element,
+    )
+
+
+def stale(entity: str) -> QboFault:
+    return QboFault(
+        "5010",
+        "Stale Object Error",
+        f"Stale Object Error : You and another user were working on the same {entity}. "
+        "Please refresh and try again.",
+    )
+
+
+def duplicate_name(kind: str) -> QboFault:
+    return QboFault(
+        "6240",
+        "Duplicate Name Exists Error",
+        f"The name supplied already exists. : Another {kind} is already using this name. "
+        "Please use a different name.",
+    )
+
+
+def duplicate_doc_number(doc: str, txn_id: str) -> QboFault:
+    return QboFault(
+        "6140",
+        "Duplicate Document Number Error",
+        "Duplicate Document Number Error : You must specify a different number. "
+        f"This number has already been used. DocNumber={doc} is assigned to TxnType=Bill "
+        f"with TxnId={txn_id}",
+    )
+
+
+def business(detail: str, element: str | None = None) -> QboFault:
+    return QboFault(
+        "6000", "A business validation error has occurred while processing your request",
+        f"Business Validation Error: {detail}", element)
+
+
+def invalid_value(element: str, detail: str) -> QboFault:
+    return QboFault("2010", "Request has invalid or unsupported property", detail, element)
+
+
+def too_long(element: str, max_len: int, supplied: int) -> QboFault:
+    return QboFault(
+        "2050",
+        "String length is either shorter or longer than supported by specification",
+        f"String length specified does not match the supported length. Min:0 Max:{max_len} "
+        f"supplied:{supplied}",
+        element,
+    )
+
+
+def unsupported(operation: str) -> QboFault:
+    # Intuit answers unknown entities/operations with code 500 "Unsupported Operation".
+    return QboFault(
+        "500",
+        "Unsupported Operation",
+        f"Operation {operation} is not supported.",
+    )
+
+
+def query_parse(detail: str) -> QboFault:
+    return QboFault("4000", "Error parsing query", f"QueryParserError: {detail}")
+
+
+def query_invalid(detail: str) -> QboFault:
+    return QboFault("4001", "Invalid query", f"QueryValidationError: {detail}")
+
+
+def bad_request(detail: str) -> QboFault:
+    return QboFault("2010", "Request has invalid or unsupported property", detail)
+
+
+# --- the lower-case shapes (401 / 403) --------------------------------------------------
+
+
+def authentication_failed(detail: str, now: float) -> Reply:
+    payload = {
+        "fault": {
+            "error": [
+                {
+                    "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                    "detail": detail,
+                    "code": "3200",
+                }
+            ],
+            "type": "AUTHENTICATION",
+        },
+        "time": int(now * 1000),
+    }
+    return json_reply(
+        401, payload, {"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'}
+    )
+
+
+def authorization_failed(detail: str, now: float) -> Reply:
+    payload = {
+        "fault": {
+            "error": [
+                {
+                    "message": "message=ApplicationAuthorizationFailed; errorCode=003100; "
+                    "statusCode=403",
+                    "detail": detail,
+                    "code": "3100",
+                }
+            ],
+            "type": "SERVICE",
+        },
+        "time": int(now * 1000),
+    }
+    return json_reply(403, payload)
+
+
+# --- 429 / 5xx ---------------------------------------------------------------------------
+
+
+def throttled(now: float, detail: str = "The request limit was reached.") -> Reply:
+    # Intuit sends this as XML even when JSON was asked for.
+    body = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{envelope_time(now)}">'
+        '<Fault type="SERVICE"><Error code="3001">'
+        "<Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message>"
+        f"<Detail>{escape(detail)}</Detail>"
+        "</Error></Fault></IntuitResponse>"
+    )
+    return Reply(429, body.encode(), XML_TYPE)
+
+
+def server_error(now: float) -> Reply:
+    fault = QboFault(
+        "10000",
+        "An application error has occurred while processing your request",
+        "System Failure Error: An unexpected error occurred while accessing or saving your "
+        "data. Please wait a few minutes and try again.",
+        status=500,
+        fault_type="SystemFault",
+    )
+    return fault.reply(now)
+
+
+def service_unavailable() -> Reply:
+    # What the gateway in front of QBO answers: an HTML page, not a QBO envelope.
+    body = (
+        "<html><head><title>503 Service Unavailable</title></head><body>"
+        "<h1>Service Unavailable</h1><p>The server is temporarily unable to service your "
+        "request. Please try again later.</p></body></html>"
+    )
+    return Reply(503, body.encode(), "text/html;charset=UTF-8")

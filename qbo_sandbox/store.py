@@ -1,0 +1,415 @@
+"""The sandbox's state: apps, users, companies, and the object operations on them.
+
+One re-entrant lock guards everything; handlers hold it while they build the
+response bytes, so objects are never serialised mid-update.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import entities as ents
+from . import faults
+from .clock import Clock, intuit_time, local_date
+from .company import (
+    API_READ_ONLY,
+    CDC_UNSUPPORTED,
+    DELETABLE,
+    ENTITIES,
+    NAME_LISTS,
+    SINGLETONS,
+    Company,
+    canonical,
+)
+from .query import evaluate, parse, project
+
+CDC_MAX_OBJECTS = 1000
+CDC_MAX_AGE = 30 * 86400
+QUERY_CACHE_SIZE = 16
+REQUESTID_MEMORY = 5000
+COMPUTED_KEYS = {
+    "Bill": {"TotalAmt", "Balance", "LinkedTxn"},
+    "VendorCredit": {"TotalAmt", "Balance"},
+    "Vendor": {"Balance"},
+    "Customer": {"Balance"},
+}
+
+
+@dataclass
+class App:
+    client_id: str
+    client_secret: str
+    redirect_uris: list[str]
+    name: str = "Sandbox app"
+
+    def public(self) -> dict[str, Any]:
+        return {"client_id": self.client_id, "client_secret": self.client_secret,
+                "redirect_uris": self.redirect_uris, "name": self.name}
+
+
+@dataclass
+class User:
+    username: str
+    password: str
+    email: str
+    given_name: str = ""
+    family_name: str = ""
+    sub: str = field(default_factory=lambda: secrets.token_hex(16))
+
+    def public(self) -> dict[str, Any]:
+        return {"username": self.username, "email": self.email, "given_name": self.given_name,
+                "family_name": self.family_name, "sub": self.sub}
+
+
+class Store:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.apps: dict[str, App] = {}
+        self.users: dict[str, User] = {}
+        self.companies: dict[str, Company] = {}
+        self._next_realm = 9341450000000001
+
+    # --- admin: apps, users, companies ---------------------------------------------------
+
+    def register_app(
+        self, redirect_uris: Iterable[str], client_id: str | None = None,
+        client_secret: str | None = None, name: str = "Sandbox app",
+    ) -> App:
+        with self.lock:
+            cid = client_id or "AB" + secrets.token_urlsafe(36).replace("-", "x").replace("_", "y")
+            app = App(cid, client_secret or secrets.token_urlsafe(30), list(redirect_uris), name)
+            self.apps[cid] = app
+            return app
+
+    def create_user(
+        self, username: str, password: str, email: str | None = None,
+        given_name: str = "", family_name: str = "",
+    ) -> User:
+        with self.lock:
+            if username in self.users:
+                raise ValueError(f"user {username!r} already exists")
+            user = User(username, password, email or f"{username}@example.com", given_name,
+                        family_name)
+            self.users[username] = user
+            return user
+
+    def create_company(
+        self, realm_id: str | None = None, name: str = "Craig's Design and Landscaping Services",
+        country: str = "US", admins: Iterable[str] = (), users: Iterable[str] = (),
+        seed: str = "craigs", sizes: dict[str, int] | None = None,
+        multicurrency: bool = False, warn_duplicate_bill_number: bool = False,
+    ) -> Company:
+        from .seed import seed_company
+
+        with self.lock:
+            if realm_id is None:
+                realm_id = str(self._next_realm)
+                self._next_realm += 1
+            if realm_id in self.companies:
+                raise ValueError(f"company {realm_id} already exists")
+            for u in [*admins, *users]:
+                if u not in self.users:
+                    raise ValueError(f"unknown user {u!r}")
+            company = Company(realm_id, name, country, set(admins), set(users) | set(admins))
+            seed_company(self, company, seed, sizes or {}, multicurrency,
+                         warn_duplicate_bill_number)
+            self.companies[realm_id] = company
+            return company
+
+    def company(self, realm_id: str) -> Company:
+        company = self.companies.get(realm_id)
+        if company is None:
+            raise KeyError(realm_id)
+        return company
+
+    # --- objects ----------------------------------------------------------------------
+
+    def _stamp(
+        self, company: Company, entity: str, obj_id: str, obj: dict[str, Any], sync: int,
+        created: str | None,
+    ) -> dict[str, Any]:
+        now = int(self.clock.now())
+        updated = intuit_time(now)
+        out = dict(obj)
+        out.update({
+            "domain": "QBO", "sparse": False, "Id": obj_id, "SyncToken": str(sync),
+            "MetaData": {"CreateTime": created or updated, "LastUpdatedTime": updated},
+        })
+        company.stamps[entity][obj_id] = float(now)
+        return out
+
+    def read(self, company: Company, entity: str, obj_id: str) -> dict[str, Any]:
+        obj = company.objects[entity].get(obj_id)
+        if obj is None:
+            raise faults.not_found(entity, obj_id)
+        return obj
+
+    def create(
+        self, company: Company, entity: str, body: dict[str, Any], allow_dup: bool = False,
+        admin: bool = False,
+    ) -> dict[str, Any]:
+        with self.lock:
+            self._writable(entity, admin)
+            data = {k: v for k, v in ents.clean(body).items()
+                    if k not in ents.READ_ONLY_KEYS and k not in COMPUTED_KEYS.get(entity, ())}
+            obj, applied = self._prepare(company, entity, data, None, allow_dup)
+            obj_id = company.new_id()
+            stored = self._stamp(company, entity, obj_id, obj, 0, None)
+            company.objects[entity][obj_id] = stored
+            self._after_write(company, entity, None, stored, applied)
+            company.touch()
+            return stored
+
+    def update(
+        self, company: Company, entity: str, body: dict[str, Any], allow_dup: bool = False,
+        admin: bool = False,
+    ) -> dict[str, Any]:
+        with self.lock:
+            self._writable(entity, admin)
+            obj_id = str(body.get("Id") or "")
+            if not obj_id:
+                raise faults.required("Id")
+            existing = company.objects[entity].get(obj_id)
+            if existing is None:
+                raise faults.not_found(entity, obj_id)
+            token = body.get("SyncToken")
+            if token is None and not admin:
+                raise faults.required("SyncToken")
+            if token is not None and str(token) != existing["SyncToken"]:
+                raise faults.stale(entity)
+            sparse = str(body.get("sparse", False)).lower() == "true"
+            skip = ents.READ_ONLY_KEYS | COMPUTED_KEYS.get(entity, set())
+            data = {k: v for k, v in ents.clean(body).items() if k not in skip}
+            if sparse:
+                merged = {k: v for k, v in existing.items() if k not in skip}
+                merged.update(data)
+                data = merged
+            for key in COMPUTED_KEYS.get(entity, ()):
+                if key == "Balance" and entity in ("Vendor", "Customer"):
+                    data[key] = existing.get(key, 0)
+            obj, applied = self._prepare(company, entity, data, obj_id, allow_dup)
+            stored = self._stamp(company, entity, obj_id, obj, int(existing["SyncToken"]) + 1,
+                                 existing["MetaData"]["CreateTime"])
+            company.objects[entity][obj_id] = stored
+            self._after_write(company, entity, existing, stored, applied)
+            company.touch()
+            return stored
+
+    def delete(
+        self, company: Company, entity: str, body: dict[str, Any], admin: bool = False
+    ) -> dict[str, Any]:
+        with self.lock:
+            if entity not in DELETABLE:
+                raise faults.unsupported(f"Delete for {entity}")
+            obj_id = str(body.get("Id") or "")
+            if not obj_id:
+                raise faults.required("Id")
+            existing = company.objects[entity].get(obj_id)
+            if existing is None:
+                raise faults.not_found(entity, obj_id)
+            token = body.get("SyncToken")
+            if token is None and not admin:
+                raise faults.required("SyncToken")
+            if token is not None and str(token) != existing["SyncToken"]:
+                raise faults.stale(entity)
+            if entity == "Bill" and company.bill_paid.get(obj_id):
+                raise faults.business(
+                    "This bill has payments applied to it. Delete the payments first.", "Id")
+            self._after_write(company, entity, existing, None, {})
+            del company.objects[entity][obj_id]
+            company.stamps[entity].pop(obj_id, None)
+            company.tombstones[entity][obj_id] = float(int(self.clock.now()))
+            if entity == "Attachable":
+                company.attachments.pop(obj_id, None)
+            company.touch()
+            return {"status": "Deleted", "domain": "QBO", "Id": obj_id}
+
+    def _writable(self, entity: str, admin: bool) -> None:
+        if entity in SINGLETONS or (entity in API_READ_ONLY and not admin):
+            raise faults.unsupported(f"Create/Update for {entity}")
+
+    def _prepare(
+        self, company: Company, entity: str, data: dict[str, Any], own_id: str | None,
+        allow_dup: bool,
+    ) -> tuple[dict[str, Any], dict[str, float]]:
+        today = local_date(self.clock.now())
+        if entity in ents.NAME_LIST_PREPARERS:
+            return ents.NAME_LIST_PREPARERS[entity](company, data, own_id), {}
+        if entity == "Bill":
+            paid = sum(company.bill_paid.get(own_id or "", {}).values())
+            obj = ents.prepare_bill(company, data, today, paid)
+            doc = obj.get("DocNumber")
+            if doc and company.warn_duplicate_bill_number and not allow_dup:
+                others = company.bill_docnums.get(doc, set()) - {own_id}
+                if others:
+                    raise faults.duplicate_doc_number(doc, min(others, key=int))
+            obj["LinkedTxn"] = [{"TxnId": p, "TxnType": "BillPayment"}
+                                for p in company.bill_paid.get(own_id or "", {})]
+            return obj, {}
+        if entity == "VendorCredit":
+            return ents.prepare_vendor_credit(company, data, today), {}
+        if entity == "BillPayment":
+            return ents.prepare_bill_payment(company, data, today, own_id)
+        if entity == "Attachable":
+            return ents.prepare_attachable(company, data), {}
+        raise faults.unsupported(f"Create for {entity}")
+
+    def _after_write(
+        self, company: Company, entity: str, old: dict[str, Any] | None,
+        new: dict[str, Any] | None, applied: dict[str, float],
+    ) -> None:
+        """Indexes and side effects (balances, payment links) of a create/update/delete."""
+        if old is not None:
+            company.unindex_name(entity, old)
+        if new is not None:
+            company.index_name(entity, new)
+        if entity == "Bill":
+            if old is not None:
+                self._vendor_balance(company, old["VendorRef"]["value"], -old["Balance"])
+                if old.get("DocNumber"):
+                    company.bill_docnums.get(old["DocNumber"], set()).discard(old["Id"])
+            if new is not None:
+                self._vendor_balance(company, new["VendorRef"]["value"], new["Balance"])
+                if new.get("DocNumber"):
+                    company.bill_docnums.setdefault(new["DocNumber"], set()).add(new["Id"])
+        if entity == "BillPayment":
+            pid = (new or old or {})["Id"]
+            if old is not None:
+                for bill_id in list(company.bill_paid):
+                    if pid in company.bill_paid[bill_id]:
+                        self._set_paid(company, bill_id, pid, None)
+            for bill_id, amount in applied.items():
+                self._set_paid(company, bill_id, pid, amount)
+
+    def _vendor_balance(self, company: Company, vendor_id: str, delta: float) -> None:
+        vendor = company.objects["Vendor"].get(vendor_id)
+        if vendor is not None:
+            vendor["Balance"] = round(float(vendor.get("Balance", 0)) + delta, 2)
+
+    def _set_paid(self, company: Company, bill_id: str, pid: str, amount: float | None) -> None:
+        bill = company.objects["Bill"].get(bill_id)
+        if bill is None:
+            return
+        paid = company.bill_paid.setdefault(bill_id, {})
+        if amount is None:
+            paid.pop(pid, None)
+        else:
+            paid[pid] = amount
+        if not paid:
+            company.bill_paid.pop(bill_id, None)
+        new_balance = round(bill["TotalAmt"] - sum(paid.values()), 2)
+        self._vendor_balance(company, bill["VendorRef"]["value"], new_balance - bill["Balance"])
+        # Paying a bill changes it: new Balance, LinkedTxn, SyncToken and LastUpdatedTime.
+        updated = dict(bill)
+        updated["Balance"] = new_balance
+        updated["LinkedTxn"] = [{"TxnId": p, "TxnType": "BillPayment"} for p in paid]
+        company.objects["Bill"][bill_id] = self._stamp(
+            company, "Bill", bill_id, updated, int(bill["SyncToken"]) + 1,
+            bill["MetaData"]["CreateTime"])
+
+    # --- preferences --------------------------------------------------------------------
+
+    def update_preferences(self, company: Company, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            token = body.get("SyncToken")
+            if token is not None and str(token) != company.prefs["SyncToken"]:
+                raise faults.stale("Preferences")
+            for section, value in body.items():
+                if section in ents.READ_ONLY_KEYS or not isinstance(value, dict):
+                    continue
+                if section == "OtherPrefs":
+                    for nv in value.get("NameValue") or []:
+                        company.set_other_pref(str(nv.get("Name")), str(nv.get("Value")))
+                    continue
+                company.prefs.setdefault(section, {}).update(value)
+            company.bump_singleton(company.prefs, self.clock.now())
+            company.touch()
+            return company.prefs
+
+    def set_warn_duplicate_bill_number(self, company: Company, on: bool) -> None:
+        with self.lock:
+            company.set_other_pref("WarnDuplicateBillNumber", "true" if on else "false")
+            company.bump_singleton(company.prefs, self.clock.now())
+            company.touch()
+
+    # --- query and CDC -------------------------------------------------------------------
+
+    def query(self, company: Company, text: str) -> dict[str, Any]:
+        with self.lock:
+            q = parse(text)
+            entity = canonical(q.entity)
+            if entity is None:
+                raise faults.query_parse(f"Invalid entity name: {q.entity}")
+            implicit = entity in NAME_LISTS and not q.mentions("Active")
+            key = (entity, repr(q.where), repr(q.order), implicit)
+            rows = company.query_cache.get(key)
+            if rows is None:
+                source: Iterable[dict[str, Any]]
+                if entity == "CompanyInfo":
+                    source = [company.info]
+                elif entity == "Preferences":
+                    source = [company.prefs]
+                else:
+                    source = company.objects[entity].values()
+                rows = evaluate(q, source, _is_active if implicit else None)
+                company.query_cache[key] = rows
+                while len(company.query_cache) > QUERY_CACHE_SIZE:
+                    company.query_cache.popitem(last=False)
+            if q.count:
+                return {"totalCount": len(rows)}
+            page = rows[q.start - 1: q.start - 1 + q.max_results]
+            if not page:
+                return {}
+            if q.fields:
+                page = [project(r, q.fields) for r in page]
+            return {entity: page, "startPosition": q.start, "maxResults": len(page)}
+
+    def cdc(self, company: Company, entity_names: list[str], since: float) -> list[dict[str, Any]]:
+        with self.lock:
+            if since < self.clock.now() - CDC_MAX_AGE:
+                raise faults.QboFault(
+                    "4001", "Invalid query",
+                    f"Operation cdc with changedSince date {intuit_time(since)} which is older "
+                    "than fixed days is not supported.", "changedSince")
+            wanted: list[str] = []
+            for name in entity_names:
+                entity = canonical(name.strip())
+                if name.strip() in CDC_UNSUPPORTED or entity in CDC_UNSUPPORTED:
+                    raise faults.QboFault("4001", "Invalid query",
+                                          f"CDC is not supported for entity {name.strip()}",
+                                          "entities")
+                if entity is None or entity not in ENTITIES:
+                    raise faults.QboFault("4001", "Invalid query",
+                                          f"Invalid entity name: {name.strip()}", "entities")
+                if entity not in wanted:
+                    wanted.append(entity)
+            changes: list[tuple[float, str, dict[str, Any]]] = []
+            for entity in wanted:
+                objs = company.objects[entity]
+                for obj_id, stamp in company.stamps[entity].items():
+                    if stamp >= since:
+                        changes.append((stamp, entity, objs[obj_id]))
+                for obj_id, stamp in company.tombstones[entity].items():
+                    if stamp >= since:
+                        changes.append((stamp, entity, {
+                            "domain": "QBO", "status": "Deleted", "Id": obj_id,
+                            "MetaData": {"LastUpdatedTime": intuit_time(stamp)}}))
+            changes.sort(key=lambda c: c[0])
+            changes = changes[:CDC_MAX_OBJECTS]
+            out: list[dict[str, Any]] = []
+            for entity in wanted:
+                objs_out = [obj for _, e, obj in changes if e == entity]
+                if objs_out:
+                    out.append({entity: objs_out, "startPosition": 1, "maxResults": len(objs_out)})
+                else:
+                    out.append({})
+            return out
+
+
+def _is_active(obj: dict[str, Any]) -> bool:
+    return obj.get("Active", True) is not False

@@ -155,6 +155,12 @@ class Sandbox:
         self.limiter.configure(**changes)
         return self.limiter.describe()
 
+    def issued_secrets(self) -> set[str]:
+        """Every authorization code, token and client secret this sandbox handed out."""
+        with self.store.lock:
+            apps = {app.client_secret for app in self.store.apps.values()}
+            return set(self.oauth.issued) | apps
+
     def call_count(self, realm_id: str, key: str | None = None) -> int:
         return self.calls.count(realm_id, key)
 

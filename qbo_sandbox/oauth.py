@@ -116,6 +116,8 @@ class OAuthServer:
         self.grants: dict[str, Grant] = {}
         self.access: dict[str, AccessToken] = {}
         self.refresh: dict[str, str] = {}  # current refresh token value -> grant id
+        # Every code and token ever handed out, so leak checks can look for them.
+        self.issued: set[str] = set()
 
     # --- discovery and keys -------------------------------------------------------------
 
@@ -238,6 +240,7 @@ class OAuthServer:
         code = secrets.token_urlsafe(48)
         with self.lock:
             self.requests.pop(txn, None)
+            self.issued.add(code)
             self.codes[code] = Code(auth.client_id, auth.redirect_uri, auth.scopes, realm, user,
                                     self.clock.now())
         return _redirect(auth.redirect_uri, {"code": code, "state": auth.state, "realmId": realm})
@@ -348,6 +351,7 @@ class OAuthServer:
         access = "eyJ" + secrets.token_urlsafe(96)
         self.access[access] = AccessToken(grant.grant_id, now + ACCESS_TTL)
         grant.access_tokens.add(access)
+        self.issued.update((access, grant.refresh_token))
         payload: dict[str, Any] = {
             "x_refresh_token_expires_in": round(grant.refresh_expiry - now),
             "refresh_token": grant.refresh_token,

@@ -15,6 +15,7 @@ for path in [ROOT, ROOT / "layers" / "shared", *sorted((ROOT / "functions").glob
         sys.path.insert(0, str(path))
 
 
+import re  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
@@ -47,3 +48,43 @@ def ids() -> dict[str, str]:
         "le": f"le-{suffix}",
         "realm": str(9130350000000000 + int(suffix[:7], 16)),
     }
+
+
+# -- secrets never reach a log line -------------------------------------------------------
+# Every sandbox of the session records each code, token and client secret it hands out;
+# every test's captured stdout, stderr and log records are kept; at the end, any of those
+# secrets appearing in any captured line fails the run.
+
+_SANDBOXES: list[Any] = []
+_CAPTURED: list[str] = []
+_TOKENISH = re.compile(r"[A-Za-z0-9_\-]{16,}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from qbo_sandbox import app
+
+    original = app.Sandbox.__init__
+
+    def recording_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        _SANDBOXES.append(self)
+
+    app.Sandbox.__init__ = recording_init  # type: ignore[method-assign]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _CAPTURED.extend((report.capstdout, report.capstderr, report.caplog))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    issued: set[str] = set()
+    for sandbox in _SANDBOXES:
+        issued |= sandbox.issued_secrets()
+    seen = {word for text in _CAPTURED for word in _TOKENISH.findall(text)}
+    leaked = issued & seen
+    print(f"\nsecret leak check: {len(issued)} issued secrets, {len(seen)} distinct words "
+          f"in {len(_CAPTURED)} captured outputs, {len(leaked)} leaked")
+    if leaked:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print("A code, token or client secret reached captured output "
+              f"(showing prefixes): {sorted(s[:6] + '…' for s in leaked)}")

@@ -249,8 +249,20 @@ def test_switching_company_with_imported_data_needs_a_reset(stack, entity):
     assert body_of(status(stack, entity["org"], entity["le"]))["realm_id"] == entity["realm"]
 
 
+def test_a_forged_state_is_refused(stack, entity):
+    started = start(stack, entity["org"], entity["le"])
+    redirect = consent(body_of(started)["authorization_url"], entity["qbo_user"],
+                       f"pw-{entity['qbo_user']}", entity["realm"])
+    params = dict(parse_qsl(urlparse(redirect).query))
+    forged = callback(stack, redirect.replace(params["state"], "x" * len(params["state"])))
+    assert forged["statusCode"] == 400
+    assert "timed out or was already used" in forged["body"]
+    assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "pending"
+
+
 def test_disconnect_then_reconnect_to_the_same_company(stack, entity):
     connect(stack, entity["org"], entity["le"], entity["qbo_user"], entity["realm"])
+    tokens = token_secret(stack, entity["org"], entity["le"])["value"]
     event = api_event(
         "entity-api-disconnect.json", entity_id=entity["le"], claims=admin_claims(entity["org"])
     )
@@ -259,6 +271,12 @@ def test_disconnect_then_reconnect_to_the_same_company(stack, entity):
     assert body_of(result)["state"] == "not_connected"
     assert body_of(result)["revoked_at_intuit"] is True
     assert token_secret(stack, entity["org"], entity["le"]) is None
+    # Intuit (the sandbox) no longer accepts the revoked tokens.
+    dead = requests.get(
+        f"{stack.sandbox_base_url}/v3/company/{entity['realm']}/companyinfo/{entity['realm']}",
+        headers={"Authorization": f"Bearer {tokens['access_token']}",
+                 "Accept": "application/json"}, timeout=10)
+    assert dead.status_code == 401
 
     clerk = api_event(
         "entity-api-disconnect.json", entity_id=entity["le"], claims=member_claims(entity["org"])

@@ -1,0 +1,285 @@
+"""Bill export tests over a moto server (real tables, S3) and the local QBO sandbox.
+
+Until the lead's session-wide `LocalStack` fixture lands this builds its own: the
+BillExports/Records/LegalEntities tables as template.yaml defines them, an S3 bucket
+for invoice PDFs, a sandbox company per test, and master data in the RecordsTable
+exactly as the importer stores it (pk `{org}#{le}#{type}`, sk QBO Id, name, active).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+import socket
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_ROOT = Path(__file__).resolve().parents[2]
+for _path in (_ROOT / "layers" / "shared", _ROOT):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+from qbo_connector.adapters import aws  # noqa: E402
+from qbo_connector.adapters.bill_export_store import BillExportStore  # noqa: E402
+from qbo_connector.adapters.invoice_documents import InvoiceDocuments  # noqa: E402
+from qbo_connector.adapters.qbo_client import (  # noqa: E402
+    CallCounter,
+    QboClient,
+    RealmPacer,
+    RetryPolicy,
+)
+from qbo_connector.logic.bill_export import (  # noqa: E402
+    BillExportService,
+    RecordsTableMasterData,
+)
+from qbo_connector.models.legal_entity import ConnectionState, LegalEntity  # noqa: E402
+from qbo_sandbox.oauth import Grant  # noqa: E402
+from qbo_sandbox.server import SandboxServer  # noqa: E402
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+BILLS_TABLE = "test-bill-exports"
+RECORDS_TABLE = "test-records"
+ENTITIES_TABLE = "test-legal-entities"
+PDF_BUCKET = "ap-invoices"
+MASTER_TYPES = ["Vendor", "Account", "Class", "Department", "Item", "Customer", "TaxCode", "Term"]
+_ids = itertools.count(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    server = SandboxServer(port=0).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def aws_env(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
+    ).close()
+    for key, value in {
+        "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "BILL_EXPORTS_TABLE": BILLS_TABLE, "RECORDS_TABLE": RECORDS_TABLE,
+        "LEGAL_ENTITIES_TABLE": ENTITIES_TABLE, "SYNC_QUEUE_URL": "",
+    }.items():
+        monkeypatch.setenv(key, value)
+    from qbo_connector import wiring
+
+    wiring.reset()
+    ddb = aws.client("dynamodb")
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"},
+             {"AttributeName": "sk", "AttributeType": "S"}]
+    ddb.create_table(
+        TableName=BILLS_TABLE, BillingMode="PAY_PER_REQUEST", KeySchema=keys,
+        AttributeDefinitions=[*attrs, {"AttributeName": "dup_key", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by_duplicate_key",
+            "KeySchema": [{"AttributeName": "dup_key", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"}}],
+    )
+    for name in (RECORDS_TABLE, ENTITIES_TABLE):
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=keys,
+                         AttributeDefinitions=attrs)
+    aws.client("s3").create_bucket(Bucket=PDF_BUCKET)
+    yield
+    wiring.reset()
+
+
+class FakeClock:
+    """The connector's clock: tests move it (lease expiry) without sleeping."""
+
+    def __init__(self, start: float = 1_760_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class FakeRun:
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add_error(self, message: str, *, code: str, object_type: str | None = None,
+                  intuit_tid: str | None = None, detail: str | None = None) -> None:
+        self.errors.append({"message": message, "code": code, "object_type": object_type})
+
+    def progress(self, object_type: str, **counts: Any) -> None:
+        bucket = self.counts.setdefault(object_type, {})
+        for key, value in counts.items():
+            bucket[key] = bucket.get(key, 0) + value if isinstance(value, int) else value
+
+
+@dataclass
+class Ctx:
+    """What the sync worker hands to logic.bill_export (logic.sync_context.SyncContext)."""
+
+    org_id: str
+    legal_entity_id: str
+    entity: LegalEntity
+    client: QboClient
+    counter: CallCounter
+    run: FakeRun
+    clock: Callable[[], float]
+    sync_id: str | None = None
+
+    def time_left_ms(self) -> int:
+        return 600_000
+
+
+class StaticTokens:
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def access_token(self) -> str:
+        return self.token
+
+    def force_refresh(self, rejected: str | None = None) -> str:
+        return self.token
+
+
+@dataclass
+class World:
+    """One legal entity connected to a fresh sandbox company."""
+
+    server: SandboxServer
+    realm: str
+    org_id: str
+    le_id: str
+    entity: LegalEntity
+    token: str
+    clock: FakeClock
+    service: BillExportService
+    names: dict[str, dict[str, str]]  # type -> name -> id
+    seeded_bills: set[str] = field(default_factory=set)  # the seed company's own bills
+
+    @property
+    def sandbox(self) -> Any:
+        return self.server.sandbox
+
+    def client(self, **kw: Any) -> QboClient:
+        kw.setdefault("sleep", lambda _s: None)  # no real back-off waits in tests
+        kw.setdefault("timeout", (1.0, 5.0))
+        kw.setdefault("pacer", RealmPacer(per_second=10**6, per_minute=10**6,
+                                          batch_per_minute=10**6))
+        kw.setdefault("retry", RetryPolicy(max_attempts=4))
+        return QboClient(self.realm, StaticTokens(self.token), self.server.api_base, **kw)
+
+    def ctx(self, client: QboClient | None = None) -> Ctx:
+        client = client or self.client()
+        return Ctx(self.org_id, self.le_id, self.entity, client, client.counter, FakeRun(),
+                   self.clock, sync_id=f"sync-{next(_ids)}")
+
+    def id_of(self, kind: str, name: str) -> str:
+        return self.names[kind][name]
+
+    def qbo_bills(self) -> list[dict[str, Any]]:
+        """Bills in the sandbox store other than the seed's (read directly, not via the API)."""
+        return [b for b in self.sandbox.list_objects(self.realm, "Bill")
+                if b["Id"] not in self.seeded_bills]
+
+    def invoice(self, ap_id: str, number: str, vendor: str = "Norton Lumber and Building "
+                "Materials", amount: str = "125.50", **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ap_invoice_id": ap_id,
+            "vendor_id": self.id_of("Vendor", vendor),
+            "invoice_number": number,
+            "invoice_date": "2025-10-01",
+            "lines": [{"amount": amount, "account_id": self.id_of("Account", "Advertising"),
+                       "description": "Flyers"}],
+        }
+        body.update(extra)
+        return body
+
+
+def mint_access_token(server: SandboxServer, realm: str) -> str:
+    """A sandbox access token for the realm, as if an administrator had consented."""
+    sandbox = server.sandbox
+    oauth = sandbox.oauth
+    with sandbox.store.lock:
+        if not sandbox.store.apps:
+            sandbox.register_app(["http://localhost/callback"])
+        app = next(iter(sandbox.store.apps.values()))
+        now = sandbox.clock.now()
+        grant = Grant(secrets.token_hex(12), app.client_id, realm, "admin",
+                      ["com.intuit.quickbooks.accounting"], now, oauth._new_refresh(), now)
+        oauth.grants[grant.grant_id] = grant
+        oauth.refresh[grant.refresh_token] = grant.grant_id
+        return str(oauth._token_payload(grant, False)["access_token"])
+
+
+def seed_master_data(server: SandboxServer, realm: str, org: str, le: str
+                     ) -> dict[str, dict[str, str]]:
+    """Write the company's master data into the RecordsTable as the importer does."""
+    table = aws.resource("dynamodb").Table(RECORDS_TABLE)
+    names: dict[str, dict[str, str]] = {}
+    with table.batch_writer() as batch:
+        for kind in MASTER_TYPES:
+            for obj in server.sandbox.list_objects(realm, kind):
+                name = obj.get("DisplayName") or obj.get("Name") or obj.get("FullyQualifiedName")
+                names.setdefault(kind, {})[str(name)] = str(obj["Id"])
+                batch.put_item(Item={
+                    "pk": f"{org}#{le}#{kind}", "sk": str(obj["Id"]), "name": str(name),
+                    "active": obj.get("Active", True) is not False, "deleted": False,
+                    "body": "{}"})
+    return names
+
+
+@pytest.fixture()
+def make_world(aws_env: None, sandbox_server: SandboxServer
+               ) -> Callable[..., World]:
+    def build(warn_duplicate_bill_number: bool = True, **service_kw: Any) -> World:
+        sandbox = sandbox_server.sandbox
+        sandbox.set_limits(enabled=False)
+        sandbox.clear_faults()
+        company = sandbox.create_company(warn_duplicate_bill_number=warn_duplicate_bill_number)
+        n = next(_ids)
+        org, le = f"org{n}", f"le{n}"
+        entity = LegalEntity(org_id=org, legal_entity_id=le, name=f"Entity {n}",
+                             created_at="2025-10-01T00:00:00Z",
+                             connection_state=ConnectionState.CONNECTED,
+                             realm_id=company.realm_id, data_realm_id=company.realm_id)
+        clock = FakeClock()
+        service = BillExportService(BillExportStore(), RecordsTableMasterData(),
+                                    InvoiceDocuments(), clock=clock, **service_kw)
+        names = seed_master_data(sandbox_server, company.realm_id, org, le)
+        seeded = {b["Id"] for b in sandbox.list_objects(company.realm_id, "Bill")}
+        return World(sandbox_server, company.realm_id, org, le, entity,
+                     mint_access_token(sandbox_server, company.realm_id), clock, service, names,
+                     seeded)
+
+    return build

@@ -251,8 +251,12 @@ def test_switching_company_with_imported_data_needs_a_reset(stack, entity):
 
 def test_a_forged_state_is_refused(stack, entity):
     started = start(stack, entity["org"], entity["le"])
-    redirect = consent(body_of(started)["authorization_url"], entity["qbo_user"],
-                       f"pw-{entity['qbo_user']}", entity["realm"])
+    redirect = consent(
+        body_of(started)["authorization_url"],
+        entity["qbo_user"],
+        f"pw-{entity['qbo_user']}",
+        entity["realm"],
+    )
     params = dict(parse_qsl(urlparse(redirect).query))
     forged = callback(stack, redirect.replace(params["state"], "x" * len(params["state"])))
     assert forged["statusCode"] == 400
@@ -274,8 +278,9 @@ def test_disconnect_then_reconnect_to_the_same_company(stack, entity):
     # Intuit (the sandbox) no longer accepts the revoked tokens.
     dead = requests.get(
         f"{stack.sandbox_base_url}/v3/company/{entity['realm']}/companyinfo/{entity['realm']}",
-        headers={"Authorization": f"Bearer {tokens['access_token']}",
-                 "Accept": "application/json"}, timeout=10)
+        headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"},
+        timeout=10,
+    )
     assert dead.status_code == 401
 
     clerk = api_event(

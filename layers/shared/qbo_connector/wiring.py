@@ -82,8 +82,26 @@ def webhook_service():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
+def token_upkeep():  # type: ignore[no-untyped-def]
+    from qbo_connector.adapters.qbo_auth import token_manager_for
+    from qbo_connector.adapters.token_vault import TokenVault
+    from qbo_connector.logic.token_upkeep import TokenUpkeep
+
+    def manager_for(entity):  # type: ignore[no-untyped-def]
+        return token_manager_for(
+            entity.org_id,
+            entity.legal_entity_id,
+            on_reconnect_required=lambda reason: connection_service().mark_reconnect_required(
+                entity.org_id, entity.legal_entity_id, reason
+            ),
+        )
+
+    return TokenUpkeep(legal_entity_store(), TokenVault(), manager_for)
+
+
+@lru_cache(maxsize=1)
 def legal_entity_service() -> LegalEntityService:
-    return LegalEntityService(legal_entity_store(), connection_service())
+    return LegalEntityService(legal_entity_store(), connection_service(), record_store())
 
 
 @lru_cache(maxsize=1)

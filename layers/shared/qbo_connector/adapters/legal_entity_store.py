@@ -7,9 +7,10 @@ QBO company can never be bound to two legal entities, even under races.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from qbo_connector.adapters.dynamo import is_condition_failure, plain, table, to_dynamo
@@ -55,6 +56,20 @@ class LegalEntityStore:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return [LegalEntity.from_item(plain(i)) for i in items]
+
+    def scan_connected(self) -> Iterator[LegalEntity]:
+        """Every connected legal entity of every organization (daily token upkeep)."""
+        kwargs: dict[str, Any] = {
+            "FilterExpression": Attr("sk").begins_with("LE#")
+            & Attr("connection_state").eq("connected")
+        }
+        while True:
+            page = self._table.scan(**kwargs)
+            for item in page.get("Items", []):
+                yield LegalEntity.from_item(plain(item))
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def create(self, entity: LegalEntity) -> bool:
         """False when it already exists (registration is idempotent for the caller)."""

@@ -169,6 +169,25 @@ class RecordStore:
         self.writes += len(ids)
         return len(ids)
 
+    def delete_all(self, org_id: str, legal_entity_id: str, object_type: str) -> int:
+        """Forget every record of one type (an operator's reset); returns how many."""
+        pk = self.pk(org_id, legal_entity_id, object_type)
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(pk),
+            "ProjectionExpression": "pk, sk",
+        }
+        deleted = 0
+        with self._table.batch_writer() as batch:
+            while True:
+                page = self._table.query(**kwargs)
+                for item in page.get("Items", []):
+                    batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+                    deleted += 1
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return deleted
+
     def list(
         self,
         org_id: str,

@@ -49,7 +49,20 @@ def _show_sync_profile(event: dict[str, Any]) -> Any:
     return wiring.sync_profile_service().show(event)
 
 
+def _reset(event: dict[str, Any]) -> Any:
+    return wiring.legal_entity_service().reset(
+        event.get("org_id"), event.get("legal_entity_id"), event.get("operator")
+    )
+
+
+def _keep_tokens_alive(event: dict[str, Any]) -> Any:
+    """Daily (template schedule) or by hand: refresh idle entities' refresh tokens."""
+    return wiring.token_upkeep().run()
+
+
 ACTIONS: dict[str, Action] = {
+    "reset_legal_entity": _reset,
+    "keep_tokens_alive": _keep_tokens_alive,
     "put_sync_profile": _put_sync_profile,
     "show_sync_profile": _show_sync_profile,
     "mark_bill_exported": _mark_bill_exported,

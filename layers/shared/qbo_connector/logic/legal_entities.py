@@ -8,8 +8,10 @@ from typing import Any
 
 from qbo_connector.api.auth import Caller
 from qbo_connector.logic.connection import ConnectionService, iso
-from qbo_connector.models.errors import InvalidInput, NotFound
-from qbo_connector.models.legal_entity import LegalEntity, validate_id
+from qbo_connector.models.errors import Conflict, InvalidInput, NotFound
+from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
+from qbo_connector.models.sync_profile import SUPPORTED_OBJECT_TYPES
+from qbo_connector.observability import logger
 
 
 class LegalEntityService:
@@ -17,10 +19,12 @@ class LegalEntityService:
         self,
         entities: Any,
         connections: ConnectionService,
+        records: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._entities = entities
         self._connections = connections
+        self._records = records
         self._clock = clock
 
     def summary(self, entity: LegalEntity) -> dict[str, Any]:
@@ -66,6 +70,46 @@ class LegalEntityService:
             "sync_profile": entity.sync_profile,
             "sync_schedule": entity.sync_schedule,
             "data_realm_id": entity.data_realm_id,
+        }
+
+    def reset(self, org_id: Any, legal_entity_id: Any, operator: Any) -> dict[str, Any]:
+        """Forget the QBO data of a disconnected entity so it may connect to another company.
+
+        Sync and export history stay: they are what happened.
+        """
+        if not isinstance(operator, str) or not operator.strip():
+            raise InvalidInput("operator must name who resets the entity.", field="operator")
+        entity = self._entities.get(
+            validate_id(org_id, "org_id"), validate_id(legal_entity_id, "legal_entity_id")
+        )
+        if entity is None:
+            raise NotFound("No such legal entity.", code="legal_entity_not_found")
+        if entity.connection_state != ConnectionState.NOT_CONNECTED:
+            raise Conflict(
+                f"{entity.name} is still connected to QuickBooks; disconnect it first, then "
+                "reset it.",
+                code="still_connected",
+            )
+        deleted = {
+            t: self._records.delete_all(entity.org_id, entity.legal_entity_id, t)
+            for t in (*SUPPORTED_OBJECT_TYPES, "Bill", "BillPayment")
+        }
+        self._entities.update(
+            entity.org_id,
+            entity.legal_entity_id,
+            data_realm_id=None,
+            last_successful_sync_at=None,
+            company_name=None,
+            country=None,
+        )
+        logger.info(
+            "legal entity reset",
+            extra={"legal_entity_id": entity.legal_entity_id, "operator": operator.strip()[:64]},
+        )
+        return {
+            "legal_entity_id": entity.legal_entity_id,
+            "records_deleted": sum(deleted.values()),
+            "by_type": deleted,
         }
 
     def list_org(self, org_id: Any) -> list[dict[str, Any]]:

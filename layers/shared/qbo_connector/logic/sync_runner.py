@@ -93,6 +93,10 @@ class SyncRunner:
             run.status = RunStatus.RUNNING
             run.started_at = iso(now)
             run.started_epoch = now
+            if entity.data_realm_id != entity.realm_id and entity.realm_id:
+                # From now on the entity holds this company's data: connecting it to
+                # another company needs an operator's reset first.
+                self._entities.update(org_id, le_id, data_realm_id=entity.realm_id)
             self._engine.plan(run, entity, profile, now)
         self._runs.save(run)
 

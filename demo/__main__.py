@@ -30,20 +30,31 @@ class Demo:
         self.stack = stack
         self.api = stack.gateway_url
         self.admin = stack.mint_token(
-            sub="user-alice", name="Alice Admin", email="alice@acme.example", org_id=ORG,
-            role="SystemAdministrator", home_org_unit="root", home_org_unit_is_root=True,
+            sub="user-alice",
+            name="Alice Admin",
+            email="alice@acme.example",
+            org_id=ORG,
+            role="SystemAdministrator",
+            home_org_unit="root",
+            home_org_unit_is_root=True,
         )
         self.service = stack.mint_token(
-            sub="ap-platform", name="AP platform", org_id=ORG, role="Service",
-            home_org_unit="root", home_org_unit_is_root=True,
+            sub="ap-platform",
+            name="AP platform",
+            org_id=ORG,
+            role="Service",
+            home_org_unit="root",
+            home_org_unit_is_root=True,
         )
 
     def call(self, method: str, path: str, token: str | None = None, **kw: Any) -> Any:
         headers = {"Authorization": f"Bearer {token or self.admin}"}
-        resp = requests.request(method, f"{self.api}{path}", headers=headers, timeout=TIMEOUT,
-                                **kw)
-        body = resp.json() if resp.headers.get("Content-Type", "").startswith(
-            "application/json") else resp.text
+        resp = requests.request(method, f"{self.api}{path}", headers=headers, timeout=TIMEOUT, **kw)
+        body = (
+            resp.json()
+            if resp.headers.get("Content-Type", "").startswith("application/json")
+            else resp.text
+        )
         return resp.status_code, body
 
     def ops(self, event: dict[str, Any]) -> Any:
@@ -57,16 +68,27 @@ class Demo:
     def prepare_quickbooks(self) -> None:
         step("QuickBooks Online: an administrator and a company (the sandbox)")
         control = self.stack.sandbox.sandbox  # type: ignore[union-attr]
-        control.create_user(QBO_USER, QBO_PASSWORD, email="craig@craigs.example",
-                            given_name="Craig", family_name="Carlson")
+        control.create_user(
+            QBO_USER,
+            QBO_PASSWORD,
+            email="craig@craigs.example",
+            given_name="Craig",
+            family_name="Carlson",
+        )
         control.create_company(realm_id=REALM, admins=[QBO_USER])
         say(f"QBO user '{QBO_USER}' administers Craig's Design and Landscaping (realm {REALM});")
         say("'Warn if duplicate bill number is used' is OFF, as in many real companies.")
 
     def register(self) -> None:
         step("Support registers the legal entity (ops function, console event)")
-        self.ops({"action": "register_legal_entity", "org_id": ORG, "legal_entity_id": LE,
-                  "name": "Acme US Inc."})
+        self.ops(
+            {
+                "action": "register_legal_entity",
+                "org_id": ORG,
+                "legal_entity_id": LE,
+                "name": "Acme US Inc.",
+            }
+        )
         say(f"Legal entity {LE} 'Acme US Inc.' of organization {ORG} is registered.")
 
     def connect(self) -> None:
@@ -80,8 +102,10 @@ class Demo:
         title = page.text.split("<h1>")[1].split("</h1>")[0]
         say(f"The callback page says: {title} (HTTP {page.status_code}).")
         status, info = self.call("GET", f"/legal-entities/{LE}/connection")
-        say(f"Status: {info['state']} to '{info['company_name']}' (realm {info['realm_id']}), "
-            f"by {info['connected_by']['name']}.")
+        say(
+            f"Status: {info['state']} to '{info['company_name']}' (realm {info['realm_id']}), "
+            f"by {info['connected_by']['name']}."
+        )
         for check in info["preflight"]:
             marker = "!" if check["status"] == "warning" else "-"
             say(f" {marker} {check['message']}")
@@ -113,15 +137,20 @@ class Demo:
             done = sum(1 for p in types.values() if p["status"] in ("done", "skipped", "failed"))
             finished = run["status"] not in ("queued", "running")
             current = next((t for t, p in types.items() if p["status"] == "running"), "")
-            line = (f"{run['status']:<10} [{'#' * done}{'-' * (len(types) - done)}] "
-                    f"{done}/{len(types)} types {current}")
+            line = (
+                f"{run['status']:<10} [{'#' * done}{'-' * (len(types) - done)}] "
+                f"{done}/{len(types)} types {current}"
+            )
             return finished, line
 
         wait_for(progress)
         counts = run.get("counts", {})
-        say(f"Result: {run['status']} in {run.get('duration_seconds')} s, "
+        say(
+            f"Result: {run['status']} in {run.get('duration_seconds')} s, "
             f"{run['api_calls']['total']} QBO API calls; "
-            + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".")
+            + ", ".join(f"{k} {v}" for k, v in counts.items())
+            + "."
+        )
         for error in run.get("errors", []):
             say(f"! {error['message']}")
         return run
@@ -129,11 +158,12 @@ class Demo:
     def first_sync(self) -> None:
         step("SmartSync → Acme US Inc. → Sync (the initial, full sync)")
         run = self.smartsync("full")
-        rows = [{"type": t, "fetched": p["fetched"], "new": p["new"], "method": p["method"]}
-                for t, p in run["progress"].items()]
+        rows = [
+            {"type": t, "fetched": p["fetched"], "new": p["new"], "method": p["method"]}
+            for t, p in run["progress"].items()
+        ]
         table(rows, ["type", "method", "fetched", "new"])
-        status, vendors = self.call("GET", f"/legal-entities/{LE}/records/Vendor",
-                                    params={"limit": 3})
+        _, vendors = self.call("GET", f"/legal-entities/{LE}/records/Vendor", params={"limit": 3})
         names = ", ".join(v.get("name") or v.get("DisplayName", "?") for v in vendors["items"])
         say(f"The coding screens can now list vendors: {names}, ...")
 
@@ -141,15 +171,20 @@ class Demo:
         step("An accountant edits QuickBooks; the next Sync brings only the change")
         control = self.stack.sandbox.sandbox  # type: ignore[union-attr]
         vendor = control.list_objects(REALM, "Vendor")[0]
-        control.update_object(REALM, "Vendor", vendor["Id"],
-                              {"DisplayName": vendor["DisplayName"] + " Ltd"})
+        control.update_object(
+            REALM, "Vendor", vendor["Id"], {"DisplayName": vendor["DisplayName"] + " Ltd"}
+        )
         say(f"Renamed vendor '{vendor['DisplayName']}' in QuickBooks.")
         self.smartsync("incremental")
 
     def schedule(self) -> None:
         step("Sync Schedule: weekdays at 07:00 and 13:00 in Vancouver")
-        body = {"kind": "weekly", "days": ["MON", "TUE", "WED", "THU", "FRI"],
-                "times": ["07:00", "13:00"], "timezone": "America/Vancouver"}
+        body = {
+            "kind": "weekly",
+            "days": ["MON", "TUE", "WED", "THU", "FRI"],
+            "times": ["07:00", "13:00"],
+            "timezone": "America/Vancouver",
+        }
         status, shown = self.call("PUT", f"/legal-entities/{LE}/sync-schedule", json=body)
         assert status == 200, shown
         say(f"Saved: {shown['description']}. Next runs:")
@@ -162,13 +197,17 @@ class Demo:
         firer.last_checked = first - timedelta(minutes=1)
         say(f"Fast-forwarding the local rule firer to {first:%a %H:%M} UTC ...")
         for firing in firer.fire_due(first):
-            say(f"Rule {firing.rule_name} fired the scheduled-sync function: "
-                f"{(firing.payload or {}).get('legal_entity_id')}")
+            say(
+                f"Rule {firing.rule_name} fired the scheduled-sync function: "
+                f"{(firing.payload or {}).get('legal_entity_id')}"
+            )
         self.wait_idle()
         _, history = self.call("GET", f"/legal-entities/{LE}/syncs", params={"limit": 1})
         latest = history["items"][0]
-        say(f"Latest run: trigger {latest['trigger']}, {latest['status']}, "
-            f"{latest['api_calls']['total']} API calls.")
+        say(
+            f"Latest run: trigger {latest['trigger']}, {latest['status']}, "
+            f"{latest['api_calls']['total']} API calls."
+        )
 
     def wait_idle(self) -> None:
         def idle() -> tuple[bool, str]:
@@ -185,8 +224,10 @@ def main() -> int:
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     with LocalStack(sandbox=True, poll_queues=True, env_overrides=quiet) as stack:
-        say(f"Local stack up: API {stack.gateway_url}, QBO sandbox {stack.sandbox_base_url}, "
-            f"AWS (moto) {stack.moto_url}")
+        say(
+            f"Local stack up: API {stack.gateway_url}, QBO sandbox {stack.sandbox_base_url}, "
+            f"AWS (moto) {stack.moto_url}"
+        )
         demo = Demo(stack)
         demo.prepare_quickbooks()
         demo.register()

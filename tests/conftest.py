@@ -29,9 +29,8 @@ def stack() -> Iterator[Any]:
 
     Tests isolate themselves with fresh organization and legal entity ids.
     """
-    from qbo_connector import wiring
-
     from local_stack.stack import LocalStack
+    from qbo_connector import wiring
 
     with LocalStack(sandbox=True) as running:
         wiring.reset()
@@ -82,9 +81,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         issued |= sandbox.issued_secrets()
     seen = {word for text in _CAPTURED for word in _TOKENISH.findall(text)}
     leaked = issued & seen
-    print(f"\nsecret leak check: {len(issued)} issued secrets, {len(seen)} distinct words "
-          f"in {len(_CAPTURED)} captured outputs, {len(leaked)} leaked")
+    print(
+        f"\nsecret leak check: {len(issued)} issued secrets, {len(seen)} distinct words "
+        f"in {len(_CAPTURED)} captured outputs, {len(leaked)} leaked"
+    )
     if leaked:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        print("A code, token or client secret reached captured output "
-              f"(showing prefixes): {sorted(s[:6] + '…' for s in leaked)}")
+        print(
+            "A code, token or client secret reached captured output "
+            f"(showing prefixes): {sorted(s[:6] + '…' for s in leaked)}"
+        )

@@ -23,6 +23,7 @@ for _path in (_ROOT / "layers" / "shared", _ROOT):
         sys.path.insert(0, str(_path))
 
 from moto.server import ThreadedMotoServer  # noqa: E402
+
 from qbo_connector.adapters import aws, intuit_oauth, qbo_auth, token_vault  # noqa: E402
 from qbo_connector.adapters.intuit_oauth import IntuitOAuth, TokenSet  # noqa: E402
 

@@ -9,6 +9,7 @@ import random
 import pytest
 import requests
 from intuitlib.exceptions import AuthClientError
+
 from qbo_connector.adapters.intuit_oauth import (
     IntuitUnavailable,
     OAuthClientInvalid,

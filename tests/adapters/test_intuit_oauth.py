@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import intuitlib.utils
 import pytest
 import requests
+
 from qbo_connector.adapters import intuit_oauth
 from qbo_connector.adapters.intuit_oauth import (
     HARD_EXPIRY_HEADER,

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
+
 from qbo_connector.adapters.intuit_oauth import TokenSet
 from qbo_connector.adapters.qbo_auth import ReconnectRequired, TokenManager
 from qbo_connector.adapters.qbo_client import CallCounter, QboClient, RealmPacer, RetryPolicy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from qbo_connector.adapters.qbo_faults import (
     QboAuthenticationError,
     QboDuplicateDocNumberError,

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import pytest
+
 from qbo_connector.adapters import aws, qbo_auth
 from qbo_connector.adapters.intuit_oauth import TokenSet
 from qbo_connector.adapters.qbo_auth import ReconnectRequired, TokenManager, TokenPersistError

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from qbo_connector.config import Settings
-
 from local_stack.bootstrap import bootstrap
 from local_stack.stack import LocalStack
 from local_stack.template import Resolver, Template
+from qbo_connector.config import Settings
 
 TABLES = {
     "LegalEntitiesTable": ["pk", "sk"],

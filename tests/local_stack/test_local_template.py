@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from qbo_connector.config import Settings
 
 from local_stack.template import (
     DEFAULT_TEMPLATE,
@@ -16,6 +15,7 @@ from local_stack.template import (
     UnresolvedReference,
     load_yaml,
 )
+from qbo_connector.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

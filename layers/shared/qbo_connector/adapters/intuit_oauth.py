@@ -333,8 +333,14 @@ def get_discovery_document(environment: str, timeout: Timeout = DEFAULT_TIMEOUT)
             raise IntuitUnavailable("Intuit discovery failed: not JSON") from None
         missing = [
             k
-            for k in ("authorization_endpoint", "token_endpoint", "revocation_endpoint",
-                      "issuer", "jwks_uri", "userinfo_endpoint")
+            for k in (
+                "authorization_endpoint",
+                "token_endpoint",
+                "revocation_endpoint",
+                "issuer",
+                "jwks_uri",
+                "userinfo_endpoint",
+            )
             if k not in doc
         ]
         if missing:

@@ -252,8 +252,13 @@ class TokenManager:
             intuit_tid=e.dead_tid,
         )
 
-    def _die(self, reason: str, refresh_token: str | None, tid: str | None = None,
-             not_connected: bool = False) -> ReconnectRequired:
+    def _die(
+        self,
+        reason: str,
+        refresh_token: str | None,
+        tid: str | None = None,
+        not_connected: bool = False,
+    ) -> ReconnectRequired:
         e = self._entry
         e.tokens = None
         e.unsaved = False
@@ -264,8 +269,12 @@ class TokenManager:
         err = self._reconnect(reason, not_connected=not_connected)
         log.warning(
             "QBO reconnect required",
-            extra={"org_id": self.org_id, "legal_entity_id": self.legal_entity_id,
-                   "reason": reason, "intuit_tid": tid},
+            extra={
+                "org_id": self.org_id,
+                "legal_entity_id": self.legal_entity_id,
+                "reason": reason,
+                "intuit_tid": tid,
+            },
         )
         if self._on_reconnect_required is not None:
             try:
@@ -364,8 +373,11 @@ class TokenManager:
         self._persist(fresh)
         log.info(
             "QBO tokens refreshed",
-            extra={"org_id": self.org_id, "legal_entity_id": self.legal_entity_id,
-                   "rotated": fresh.refresh_token != current.refresh_token},
+            extra={
+                "org_id": self.org_id,
+                "legal_entity_id": self.legal_entity_id,
+                "rotated": fresh.refresh_token != current.refresh_token,
+            },
         )
         return fresh.access_token
 

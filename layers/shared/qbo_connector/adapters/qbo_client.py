@@ -191,8 +191,9 @@ class RealmPacer:
             calls.append(t)
             return t - now
 
-    def acquire(self, realm_id: str, batch: bool = False,
-                sleep: Callable[[float], None] = time.sleep) -> float:
+    def acquire(
+        self, realm_id: str, batch: bool = False, sleep: Callable[[float], None] = time.sleep
+    ) -> float:
         wait = self.reserve(realm_id, batch)
         if wait > 0:
             sleep(wait)
@@ -283,8 +284,9 @@ class QboClient:
         self._sleep = sleep
         policy = retry or RetryPolicy()
         if max_attempts is not None:
-            policy = RetryPolicy(max_attempts, policy.base, policy.cap,
-                                 policy.throttle_base, policy.throttle_cap)
+            policy = RetryPolicy(
+                max_attempts, policy.base, policy.cap, policy.throttle_base, policy.throttle_cap
+            )
         self.retry = policy
         # Jitter only spreads retries out; it needs no cryptographic randomness.
         self._rng = rng or random.Random()  # noqa: S311
@@ -302,9 +304,15 @@ class QboClient:
         delay = self.retry.delay(attempt, throttled, self._rng)
         log.info(
             "QBO call retried",
-            extra={"kind": kind, "attempt": attempt, "delay": round(delay, 3),
-                   "error": type(err).__name__, "http_status": err.http_status,
-                   "intuit_tid": err.intuit_tid, "realm_id": self.realm_id},
+            extra={
+                "kind": kind,
+                "attempt": attempt,
+                "delay": round(delay, 3),
+                "error": type(err).__name__,
+                "http_status": err.http_status,
+                "intuit_tid": err.intuit_tid,
+                "realm_id": self.realm_id,
+            },
         )
         self.counter.add("retries")
         self._sleep(delay)
@@ -345,11 +353,20 @@ class QboClient:
                 headers["Content-Type"] = content_type
             try:
                 resp = self.session.request(
-                    method, url, params=query, json=json_body, data=data, files=files,
-                    headers=headers, timeout=self.timeout,
+                    method,
+                    url,
+                    params=query,
+                    json=json_body,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    timeout=self.timeout,
                 )
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
                 err: QboError = QboUnavailableError(
                     f"QuickBooks did not answer ({type(exc).__name__})"
                 )
@@ -389,8 +406,10 @@ class QboClient:
                 self._backoff(attempt, False, err, kind)
                 continue
             if isinstance(err, QboAuthenticationError):
-                log.warning("QBO rejected a freshly refreshed token",
-                            extra={"intuit_tid": tid, "realm_id": self.realm_id})
+                log.warning(
+                    "QBO rejected a freshly refreshed token",
+                    extra={"intuit_tid": tid, "realm_id": self.realm_id},
+                )
             raise err
 
     @staticmethod
@@ -401,15 +420,20 @@ class QboClient:
         except ValueError:
             raise QboError(
                 "QuickBooks answered with something that is not JSON",
-                http_status=resp.status_code, intuit_tid=tid,
+                http_status=resp.status_code,
+                intuit_tid=tid,
             ) from None
         if not isinstance(body, dict):
-            raise QboError("QuickBooks answered with an unexpected JSON shape",
-                           http_status=resp.status_code, intuit_tid=tid)
+            raise QboError(
+                "QuickBooks answered with an unexpected JSON shape",
+                http_status=resp.status_code,
+                intuit_tid=tid,
+            )
         fault = body.get("Fault", body.get("fault"))
         if isinstance(fault, Mapping):
-            raise fault_from_dict(fault, http_status=resp.status_code, intuit_tid=tid,
-                                  secrets=(token,))
+            raise fault_from_dict(
+                fault, http_status=resp.status_code, intuit_tid=tid, secrets=(token,)
+            )
         return body
 
     # -- reads ---------------------------------------------------------------------------
@@ -417,8 +441,9 @@ class QboClient:
     def query(self, sql: str) -> dict[str, Any]:
         """Run one query; returns the ``QueryResponse`` object ({} when nothing matched)."""
         if len(sql) > _MAX_GET_QUERY:
-            body = self._send("query", "POST", "query", data=sql.encode(),
-                              content_type="application/text")
+            body = self._send(
+                "query", "POST", "query", data=sql.encode(), content_type="application/text"
+            )
         else:
             body = self._send("query", "GET", "query", params={"query": sql})
         qr = body.get("QueryResponse", {})
@@ -498,8 +523,9 @@ class QboClient:
             since = changed_since.isoformat()
         else:
             since = changed_since
-        body = self._send("cdc", "GET", "cdc",
-                          params={"entities": ",".join(entities), "changedSince": since})
+        body = self._send(
+            "cdc", "GET", "cdc", params={"entities": ",".join(entities), "changedSince": since}
+        )
         out: dict[str, list[dict[str, Any]]] = {e: [] for e in entities}
         for block in body.get("CDCResponse") or []:
             for qr in block.get("QueryResponse") or []:
@@ -531,8 +557,15 @@ class QboClient:
         _check_entity(entity)
         _check_request_id(request_id)
         params = {"include": include} if include else None
-        answer = self._send("create", "POST", entity.lower(), params=params,
-                            json_body=dict(body), write=True, request_id=request_id)
+        answer = self._send(
+            "create",
+            "POST",
+            entity.lower(),
+            params=params,
+            json_body=dict(body),
+            write=True,
+            request_id=request_id,
+        )
         return self._one(answer, entity)
 
     def update(
@@ -550,8 +583,9 @@ class QboClient:
         payload = dict(body)
         if sparse:
             payload["sparse"] = True
-        answer = self._send("update", "POST", entity.lower(), json_body=payload, write=True,
-                            request_id=request_id)
+        answer = self._send(
+            "update", "POST", entity.lower(), json_body=payload, write=True, request_id=request_id
+        )
         return self._one(answer, entity)
 
     def delete(
@@ -561,9 +595,13 @@ class QboClient:
         _check_entity(entity)
         _check_request_id(request_id)
         answer = self._send(
-            "delete", "POST", entity.lower(), params={"operation": "delete"},
+            "delete",
+            "POST",
+            entity.lower(),
+            params={"operation": "delete"},
             json_body={"Id": _check_id(entity_id), "SyncToken": str(sync_token)},
-            write=True, request_id=request_id,
+            write=True,
+            request_id=request_id,
         )
         return self._one(answer, entity)
 
@@ -588,8 +626,14 @@ class QboClient:
         if len(set(order)) != len(order):
             raise ValueError("bId values must be unique")
         write = any("operation" in e for e in request)
-        body = self._send("batch", "POST", "batch", json_body={"BatchItemRequest": request},
-                          write=write, request_id=request_id)
+        body = self._send(
+            "batch",
+            "POST",
+            "batch",
+            json_body={"BatchItemRequest": request},
+            write=write,
+            request_id=request_id,
+        )
         tid = self.last_intuit_tid
         results: dict[str, BatchItemResult] = {}
         for raw in body.get("BatchItemResponse") or []:
@@ -624,8 +668,9 @@ class QboClient:
             "file_metadata_01": ("metadata.json", json.dumps(metadata), "application/json"),
             "file_content_01": (file_name, data, content_type),
         }
-        body = self._send("upload", "POST", "upload", files=files, write=True,
-                          request_id=request_id)
+        body = self._send(
+            "upload", "POST", "upload", files=files, write=True, request_id=request_id
+        )
         answers = body.get("AttachableResponse") or []
         if not answers:
             raise QboError("QuickBooks upload answer is empty", intuit_tid=self.last_intuit_tid)

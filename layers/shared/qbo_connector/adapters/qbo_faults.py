@@ -368,9 +368,7 @@ def parse_fault(
     if stripped.startswith("<"):
         parsed = _errors_from_xml(stripped)
         if parsed is not None and parsed[1]:
-            return build_error(
-                http_status, parsed[0], parsed[1], intuit_tid=tid, secrets=secrets
-            )
+            return build_error(http_status, parsed[0], parsed[1], intuit_tid=tid, secrets=secrets)
 
     fallback = _plain(stripped) or f"HTTP {http_status}"
     return build_error(

@@ -67,9 +67,7 @@ class SyncScheduleService:
         from qbo_connector.adapters.schedule_rules import ScheduleQuotaExceeded
 
         now = self._now()
-        ruleset = compute_rules(
-            schedule, entity.org_id, entity.legal_entity_id, now, self._prefix
-        )
+        ruleset = compute_rules(schedule, entity.org_id, entity.legal_entity_id, now, self._prefix)
         try:
             names = self._rules.apply(
                 entity.org_id, entity.legal_entity_id, ruleset.rules, enabled=entity.is_connected

@@ -56,7 +56,10 @@ def event(sample: str, **changes: Any) -> dict[str, Any]:
 
 def api(name: str, claims: dict[str, str], **path: str) -> dict[str, Any]:
     data = event(name)
-    data["pathParameters"] = {**data.get("pathParameters", {}), **path}
+    for key, value in path.items():  # Powertools routes on rawPath: replace it there too
+        sample = data["pathParameters"][key]
+        data["rawPath"] = data["rawPath"].replace(f"/{sample}", f"/{value}", 1)
+        data["pathParameters"][key] = value
     data["requestContext"]["authorizer"]["jwt"]["claims"].update(claims)
     return data
 
@@ -93,13 +96,15 @@ def main() -> None:
         sandbox.advance_clock(3600)
         realm = company.realm_id
 
-        stack.invoke(
+        registered = stack.invoke(
             "OpsFunction",
             event(
                 "ops-register-legal-entity.json", org_id=ORG, legal_entity_id=LE, name="Bench Co"
             ),
         )
+        assert registered["ok"], registered
         start = stack.invoke("OAuthStartFunction", api("oauth-start.json", claims, id=LE))
+        assert start["statusCode"] == 200, start
         url = json.loads(start["body"])["authorization_url"]
         redirect = consent(url, "bench", "pw-bench", realm)
         callback = event("oauth-callback.json")

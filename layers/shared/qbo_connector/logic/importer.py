@@ -145,6 +145,9 @@ class ImportEngine:
 
     def plan(self, run: SyncRun, entity: LegalEntity, profile: SyncProfile, now: float) -> None:
         types = list(profile.object_types)
+        if entity.preferences.multicurrency_enabled is False:
+            # Without multicurrency QBO has no Currency list: don't spend a call learning it.
+            types = [t for t in types if t != "Currency"]
         run.object_types = types
         synced = set((entity.last_sync or {}).get("synced_types") or [])
         last_ok = (

@@ -209,6 +209,113 @@ class Demo:
             f"{latest['api_calls']['total']} API calls."
         )
 
+    def bills(self) -> None:
+        step("Approved invoices become QBO Bills: exactly once, duplicates refused")
+        _, vendors = self.call("GET", f"/legal-entities/{LE}/records/Vendor", params={"limit": 3})
+        _, accounts = self.call(
+            "GET", f"/legal-entities/{LE}/records/Account", params={"limit": 100}
+        )
+        v1, v2, v3 = (v["id"] for v in vendors["items"][:3])
+        names = {v["id"]: v["name"] for v in vendors["items"]}
+        expense = next(
+            a["id"]
+            for a in accounts["items"]
+            if (a.get("data") or {}).get("AccountType") == "Expense"
+            or "Expense" in str(a.get("name"))
+        )
+        control = self.stack.sandbox.sandbox  # type: ignore[union-attr]
+        typed = control.create_object(
+            REALM,
+            "Bill",
+            {
+                "VendorRef": {"value": v3},
+                "DocNumber": "ACC-77",
+                "Line": [
+                    {
+                        "Amount": 80,
+                        "DetailType": "AccountBasedExpenseLineDetail",
+                        "AccountBasedExpenseLineDetail": {"AccountRef": {"value": expense}},
+                    }
+                ],
+            },
+        )
+        say(
+            f"The accountant already typed bill ACC-77 of {names[v3]} into QuickBooks "
+            f"(Bill {typed['Id']})."
+        )
+
+        def invoice(ap_id: str, vendor: str, number: str, amount: str) -> dict[str, Any]:
+            return {
+                "ap_invoice_id": ap_id,
+                "vendor_id": vendor,
+                "invoice_number": number,
+                "invoice_date": "2026-11-20",
+                "due_date": "2026-12-20",
+                "memo": f"Demo {number}",
+                "lines": [{"amount": amount, "account_id": expense, "description": "Supplies"}],
+            }
+
+        invoices = [
+            invoice("ap-1", v1, "INV-1001", "1200.00"),
+            invoice("ap-2", v2, "INV-1001", "310.50"),  # same number, another vendor
+            invoice("ap-3", v3, "ACC-77", "80.00"),  # typed into QBO already
+        ]
+        for inv in invoices:
+            status, body = self.call("POST", f"/legal-entities/{LE}/bills", self.service, json=inv)
+            say(
+                f"Submitted {inv['ap_invoice_id']} ({names[inv['vendor_id']]}, "
+                f"{inv['invoice_number']}): HTTP {status} {body.get('state', '')}"
+            )
+        again = invoice("ap-4", v1, "INV-1001", "1200.00")
+        status, body = self.call("POST", f"/legal-entities/{LE}/bills", self.service, json=again)
+        outcome = body["error"]["message"] if status >= 400 else body.get("state")
+        say(
+            f"Submitted ap-4, {names[v1]} INV-1001 again: HTTP {status}: {outcome} "
+            f"{json.dumps(body.get('duplicate_of') or '')}"
+        )
+
+        def final() -> tuple[bool, str]:
+            states = [
+                self.call("GET", f"/legal-entities/{LE}/bills/{i['ap_invoice_id']}", self.service)[
+                    1
+                ]["state"]
+                for i in invoices
+            ]
+            pending = sum(s in ("queued", "exporting") for s in states)
+            return pending == 0, f"exporting: {len(states) - pending}/{len(states)} final"
+
+        wait_for(final)
+        rows = []
+        for inv in invoices:
+            _, bill = self.call(
+                "GET", f"/legal-entities/{LE}/bills/{inv['ap_invoice_id']}", self.service
+            )
+            rows.append(
+                {
+                    "invoice": inv["ap_invoice_id"],
+                    "vendor": names[inv["vendor_id"]],
+                    "number": inv["invoice_number"],
+                    "state": bill["state"],
+                    "qbo bill": bill.get("qbo_bill_id")
+                    or (bill.get("duplicate_of") or {}).get("qbo_bill_id", ""),
+                }
+            )
+        table(rows, ["invoice", "vendor", "number", "state", "qbo bill"])
+        exported = [r for r in rows if r["state"] == "exported"]
+        if exported:
+            control.pay_bill(REALM, exported[0]["qbo bill"], 500.0)
+            say(f"The accountant pays 500.00 of Bill {exported[0]['qbo bill']} in QuickBooks.")
+            self.smartsync("incremental")
+            _, bill = self.call(
+                "GET", f"/legal-entities/{LE}/bills/{exported[0]['invoice']}", self.service
+            )
+            payment = bill.get("payment") or {}
+            say(
+                f"{exported[0]['invoice']} is now {payment.get('state')}: paid "
+                f"{payment.get('amount_paid')} of {payment.get('total')}, "
+                f"balance {payment.get('balance')}."
+            )
+
     def wait_idle(self) -> None:
         def idle() -> tuple[bool, str]:
             _, history = self.call("GET", f"/legal-entities/{LE}/syncs", params={"limit": 1})
@@ -236,7 +343,8 @@ def main() -> int:
         demo.first_sync()
         demo.incremental()
         demo.schedule()
-        print("\nDone: connected, synced, scheduled. The local stack is stopped.")
+        demo.bills()
+        print("\nDone: connected, synced, scheduled, exported. The local stack is stopped.")
     return 0
 
 

@@ -24,5 +24,8 @@ def test_demo_walks_the_guide_to_the_end():
     assert "Sync is refused: HTTP 412" in out
     assert "Result: succeeded" in out
     assert "trigger schedule, succeeded" in out
+    assert "INV-1001  exported" in out  # same number, two vendors: both exported
+    assert "ACC-77    duplicate" in out  # typed into QBO by the accountant: not twice
+    assert "is now partially_paid" in out
     assert "Done:" in out
     assert '{"level"' not in out  # plain words, not the functions' JSON logs

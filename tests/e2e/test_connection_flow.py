@@ -352,3 +352,17 @@ def test_the_gateway_serves_the_code_generated_openapi(stack):
     assert doc["info"]["title"] == "qbo-connector"
     assert "post" in doc["paths"]["/legal-entities/{id}/connection"]
     assert "get" in doc["paths"]["/oauth/callback"]
+
+
+def test_gateway_and_the_sample_event_give_the_same_answer(stack, entity):
+    claims = member_claims(entity["org"])
+    token = stack.mint_token(**{**claims, "home_org_unit_is_root": False})
+    via_gateway = requests.get(
+        f"{stack.gateway_url}/legal-entities/{entity['le']}/connection",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    direct = status(stack, entity["org"], entity["le"], claims)
+    assert via_gateway.status_code == direct["statusCode"] == 200
+    assert via_gateway.json() == body_of(direct)
+    assert via_gateway.headers["Content-Type"] == direct["headers"]["Content-Type"]

@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock layers/shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install test lint typecheck cfn-lint pytest demo up bench lock build clean
+.PHONY: install test lint typecheck cfn-lint pytest demo up bench lock build validate clean
 
 install: $(STAMP)
 
@@ -47,6 +47,8 @@ up: install
 	$(PY) -m local_stack up
 
 bench: install
+	$(PY) -m bench.sandbox_pages
+	$(PY) -m bench.import
 	$(PY) -m bench.export
 
 # Regenerate the full lock from requirements-dev.txt in a throwaway venv.
@@ -56,9 +58,19 @@ lock:
 	(echo "# Full lock of requirements-dev.txt (pip freeze of a clean Python 3.13 venv). Regenerate with 'make lock'."; \
 	 /tmp/qbo-lock-venv/bin/pip freeze --all | grep -vE '^(pip|setuptools|wheel)==') > requirements.lock
 
-# SAM build needs the AWS SAM CLI (not part of the test toolchain); see README "Deploy".
-build:
-	PYENV_VERSION=3.13.0 sam build
+# The AWS SAM CLI lives in a venv of its own: it pins many packages the tests don't need.
+SAM_VENV := .venv-sam
+SAM := PYENV_VERSION=3.13.0 PATH="$(HOME)/.pyenv/shims:$$PATH" $(SAM_VENV)/bin/sam
+
+$(SAM_VENV)/bin/sam:
+	$(PYTHON313) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
+
+build: $(SAM_VENV)/bin/sam
+	$(SAM) build
+
+validate: $(SAM_VENV)/bin/sam
+	$(SAM) validate --lint
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .local
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .local

@@ -14,13 +14,20 @@ Items, all under `pk = "{org}#{le}"`:
 Every state change is conditional on the state (and lease owner) it starts from, so
 two workers can never both export one bill, and a worker that lost its lease cannot
 overwrite the outcome recorded by the one that took over.
+
+Writes are single conditional puts/updates/deletes, never TransactWriteItems (cheaper,
+and moto copies the whole table per transaction item): each step is repeatable and the
+steps are ordered so that a crash between two of them leaves a state the next step or
+run recognises and completes (see the "submission" section and `finish`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -33,6 +40,7 @@ from qbo_connector.models.errors import InvalidInput
 
 # Sort keys of bills start with a letter or digit; internal items start with "#".
 _FIRST_ID_CHAR = "0"
+_PENDING = "#pending#"
 
 
 def partition(org_id: str, legal_entity_id: str) -> str:
@@ -52,16 +60,23 @@ def _av(value: Any) -> Any:
     return to_dynamo(value)
 
 
-def _item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _av(v) for k, v in values.items() if v is not None}
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a vendor + number; `token` changes with every (re)claim."""
+
+    owner: str
+    token: str
+    at: int = 0  # epoch seconds of the claim (crash leftovers are recognised by age)
 
 
 class ClaimHeld(Exception):
     """Another AP invoice holds the vendor + invoice number."""
 
-    def __init__(self, owner: str) -> None:
+    def __init__(self, owner: str, token: str = "", at: int = 0) -> None:
         super().__init__(owner)
         self.owner = owner
+        self.token = token
+        self.at = at
 
 
 class StaleRecord(Exception):
@@ -82,17 +97,11 @@ class BillExportStore:
         ).get("Item")
         return BillExport.from_item(plain(item)) if item else None
 
-    def claim_owner(self, org_id: str, le_id: str, vendor_id: str, normalized: str) -> str | None:
-        item = self._table.get_item(
-            Key={"pk": partition(org_id, le_id), "sk": _claim_sk(vendor_id, normalized)},
-            ConsistentRead=True,
-        ).get("Item")
-        return str(item["owner"]) if item else None
-
     def by_dup_key(self, key: str) -> list[BillExport]:
         """Bills with this vendor + number (GSI, eventually consistent: for display)."""
-        page = self._table.query(IndexName="by_duplicate_key",
-                                 KeyConditionExpression=Key("dup_key").eq(key))
+        page = self._table.query(
+            IndexName="by_duplicate_key", KeyConditionExpression=Key("dup_key").eq(key)
+        )
         return [BillExport.from_item(plain(i)) for i in page.get("Items", [])]
 
     def ap_invoice_for_qbo_bill(self, org_id: str, le_id: str, qbo_bill_id: str) -> str | None:
@@ -110,14 +119,14 @@ class BillExportStore:
         }
         while len(ids) < limit:
             page = self._table.query(**kwargs)
-            ids.extend(str(i["sk"])[len(prefix):] for i in page.get("Items", []))
+            ids.extend(str(i["sk"])[len(prefix) :] for i in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return ids[:limit]
 
     def pending_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]:
-        return self._marked(org_id, le_id, "#pending#", limit)
+        return self._marked(org_id, le_id, _PENDING, limit)
 
     def attachment_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]:
         return self._marked(org_id, le_id, "#attach#", limit)
@@ -128,7 +137,7 @@ class BillExportStore:
         pk = partition(org_id, le_id)
         resource = self._table.meta.client
         for start in range(0, len(wanted), 100):
-            keys = [{"pk": _av(pk), "sk": _av(i)} for i in wanted[start:start + 100]]
+            keys = [{"pk": _av(pk), "sk": _av(i)} for i in wanted[start : start + 100]]
             request: dict[str, Any] = {self._name: {"Keys": keys, "ConsistentRead": True}}
             while request:
                 answer = resource.batch_get_item(RequestItems=request)
@@ -163,94 +172,184 @@ class BillExportStore:
         return items, (_encode_cursor(last) if last else None)
 
     # -- submission --------------------------------------------------------------------
+    #
+    # No transactions: every step is one conditional write that is safe to repeat, in an
+    # order where a crash between two steps leaves only leftovers the next step (or the
+    # next run) recognises — a claim whose owner does not carry that number is stale and
+    # may be taken over; a pending marker whose record is final (or missing for longer
+    # than a lease) is dropped; a QBO id map or attachment marker written before a
+    # `finish` that never happened is rewritten identically by the recovery.
 
-    def create(self, record: BillExport, claim: tuple[str, str] | None,
-               take_over_from: str | None = None) -> None:
-        """Store a new record; with `claim` (vendor, number) it also takes the claim.
+    def claim(self, org_id: str, le_id: str, vendor_id: str, normalized: str) -> Claim | None:
+        item = self._table.get_item(
+            Key={"pk": partition(org_id, le_id), "sk": _claim_sk(vendor_id, normalized)},
+            ConsistentRead=True,
+        ).get("Item")
+        if not item:
+            return None
+        return Claim(str(item["owner"]), str(item.get("token", "")), int(item.get("at", 0)))
 
-        Raises ClaimHeld when another invoice holds the claim, StaleRecord when the
-        invoice id was created concurrently. `take_over_from` names a failed owner whose
-        claim may be taken (checked in the same transaction).
-        """
-        self._write(record, None, claim, None, take_over_from)
+    def claim_owner(self, org_id: str, le_id: str, vendor_id: str, normalized: str) -> str | None:
+        found = self.claim(org_id, le_id, vendor_id, normalized)
+        return found.owner if found else None
 
-    def replace(self, record: BillExport, previous: BillExport,
-                claim: tuple[str, str] | None, old_claim: tuple[str, str] | None,
-                take_over_from: str | None = None) -> None:
-        """Replace a not-yet-exported record (a corrected resubmission), moving its claim."""
-        self._write(record, previous, claim, old_claim, take_over_from)
-
-    def _write(
+    def take_claim(
         self,
         record: BillExport,
-        previous: BillExport | None,
-        claim: tuple[str, str] | None,
-        old_claim: tuple[str, str] | None,
-        take_over_from: str | None,
+        claim: tuple[str, str],
+        take_over: Claim | None = None,
+        now: int = 0,
     ) -> None:
-        pk = partition(record.org_id, record.legal_entity_id)
-        put: dict[str, Any] = {
-            "TableName": self._name,
-            "Item": _item({"pk": pk, "sk": record.ap_invoice_id, **record.to_item()}),
-        }
-        if previous is None:
-            put["ConditionExpression"] = "attribute_not_exists(sk)"
-        else:
-            put["ConditionExpression"] = "#s = :s AND payload_hash = :h"
-            put["ExpressionAttributeNames"] = {"#s": "state"}
-            put["ExpressionAttributeValues"] = {
-                ":s": _av(str(previous.state)), ":h": _av(previous.payload_hash)}
-        items: list[dict[str, Any]] = [{"Put": put}]
-        if old_claim is not None and old_claim != claim:
-            items.append({"Delete": {
-                "TableName": self._name,
-                "Key": _item({"pk": pk, "sk": _claim_sk(*old_claim)}),
-                "ConditionExpression": "attribute_not_exists(sk) OR #o = :me",
-                "ExpressionAttributeNames": {"#o": "owner"},
-                "ExpressionAttributeValues": {":me": _av(record.ap_invoice_id)},
-            }})
-        claim_index = -1
-        if claim is not None:
-            claim_index = len(items)
-            cond = "attribute_not_exists(sk) OR #o = :me"
-            values = {":me": _av(record.ap_invoice_id)}
-            if take_over_from:
-                cond += " OR #o = :old"
-                values[":old"] = _av(take_over_from)
-            items.append({"Put": {
-                "TableName": self._name,
-                "Item": _item({"pk": pk, "sk": _claim_sk(*claim), "owner": record.ap_invoice_id}),
-                "ConditionExpression": cond,
-                "ExpressionAttributeNames": {"#o": "owner"},
-                "ExpressionAttributeValues": values,
-            }})
-            if take_over_from:
-                # Only a failed owner's claim may be taken over.
-                items.append({"ConditionCheck": {
-                    "TableName": self._name,
-                    "Key": _item({"pk": pk, "sk": take_over_from}),
-                    "ConditionExpression": "#s = :failed",
-                    "ExpressionAttributeNames": {"#s": "state"},
-                    "ExpressionAttributeValues": {":failed": _av(str(ExportState.FAILED))},
-                }})
-        marker = {"pk": pk, "sk": f"#pending#{record.ap_invoice_id}"}
-        if record.state in (ExportState.QUEUED, ExportState.EXPORTING):
-            items.append({"Put": {"TableName": self._name, "Item": _item(marker)}})
-        else:
-            items.append({"Delete": {"TableName": self._name, "Key": _item(marker)}})
+        """Own vendor + number: free, already ours, or the exact stale claim we inspected.
+
+        Raises ClaimHeld (with the holder) otherwise. The token makes a take-over
+        conditional on the claim we judged stale, not on whoever holds it now.
+        """
+        cond = "attribute_not_exists(sk) OR #o = :me"
+        values: dict[str, Any] = {":me": record.ap_invoice_id}
+        names = {"#o": "owner"}
+        if take_over is not None:
+            cond += " OR (#o = :old AND #t = :tok)"
+            values.update({":old": take_over.owner, ":tok": take_over.token})
+            names["#t"] = "token"
         try:
-            self._client.transact_write_items(TransactItems=items)
+            self._table.put_item(
+                Item={
+                    "pk": partition(record.org_id, record.legal_entity_id),
+                    "sk": _claim_sk(*claim),
+                    "owner": record.ap_invoice_id,
+                    "token": uuid.uuid4().hex,
+                    "at": now,
+                },
+                ConditionExpression=cond,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
-            reasons = error.response.get("CancellationReasons") or []
-            codes = [r.get("Code") for r in reasons]
-            if claim is not None and len(codes) > claim_index >= 0 and codes[0] in (
-                None, "None"
-            ) and codes[claim_index] == "ConditionalCheckFailed":
-                owner = self.claim_owner(record.org_id, record.legal_entity_id, *claim)
-                raise ClaimHeld(owner or "") from error
-            raise StaleRecord() from error
+            holder = self.claim(record.org_id, record.legal_entity_id, *claim)
+            if holder is None:
+                raise ClaimHeld("") from error
+            raise ClaimHeld(holder.owner, holder.token, holder.at) from error
+
+    def release_claim(
+        self, org_id: str, le_id: str, claim: tuple[str, str], ap_invoice_id: str
+    ) -> None:
+        """Drop a claim only if `ap_invoice_id` still holds it (repeatable)."""
+        try:
+            self._table.delete_item(
+                Key={"pk": partition(org_id, le_id), "sk": _claim_sk(*claim)},
+                ConditionExpression="#o = :me",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":me": ap_invoice_id},
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+
+    def put_pending(self, record: BillExport, now: int) -> None:
+        """The outbox marker, written *before* the queued record so no queued bill lacks one."""
+        self._table.put_item(
+            Item={
+                "pk": partition(record.org_id, record.legal_entity_id),
+                "sk": f"{_PENDING}{record.ap_invoice_id}",
+                "gen": record.generation,
+                "at": now,
+            }
+        )
+
+    def drop_pending(
+        self,
+        org_id: str,
+        le_id: str,
+        ap_invoice_id: str,
+        up_to_generation: int | None,
+        older_than: int | None = None,
+    ) -> None:
+        """Delete a marker of generation ≤ `up_to_generation` (a newer submission's marker
+        survives), or of a missing record once it is older than `older_than`."""
+        kwargs: dict[str, Any] = {
+            "Key": {"pk": partition(org_id, le_id), "sk": f"{_PENDING}{ap_invoice_id}"}
+        }
+        if up_to_generation is not None:
+            kwargs["ConditionExpression"] = "gen <= :g"
+            kwargs["ExpressionAttributeValues"] = {":g": up_to_generation}
+        else:
+            kwargs["ConditionExpression"] = "#a < :t"
+            kwargs["ExpressionAttributeNames"] = {"#a": "at"}
+            kwargs["ExpressionAttributeValues"] = {":t": older_than or 0}
+        try:
+            self._table.delete_item(**kwargs)
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+
+    def create(self, record: BillExport) -> None:
+        """Store a new record. StaleRecord: the invoice id was created concurrently."""
+        self._put(record, None)
+
+    def replace(self, record: BillExport, previous: BillExport) -> None:
+        """Replace a not-yet-exported record (a corrected resubmission).
+        StaleRecord: it changed since `previous` was read."""
+        self._put(record, previous)
+
+    def _put(self, record: BillExport, previous: BillExport | None) -> None:
+        kwargs: dict[str, Any] = {
+            "Item": to_dynamo(
+                {
+                    "pk": partition(record.org_id, record.legal_entity_id),
+                    "sk": record.ap_invoice_id,
+                    **record.to_item(),
+                }
+            )
+        }
+        if previous is None:
+            kwargs["ConditionExpression"] = "attribute_not_exists(sk)"
+        else:
+            kwargs["ConditionExpression"] = "#s = :s AND payload_hash = :h AND generation = :g"
+            kwargs["ExpressionAttributeNames"] = {"#s": "state"}
+            kwargs["ExpressionAttributeValues"] = {
+                ":s": str(previous.state),
+                ":h": previous.payload_hash,
+                ":g": previous.generation,
+            }
+        try:
+            self._table.put_item(**kwargs)
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise StaleRecord() from error
+            raise
+
+    def demote_to_duplicate(
+        self, record: BillExport, duplicate_of: dict[str, Any], now: int
+    ) -> bool:
+        """queued → duplicate when a racing submission took our claim after we wrote."""
+        try:
+            self._table.update_item(
+                Key={
+                    "pk": partition(record.org_id, record.legal_entity_id),
+                    "sk": record.ap_invoice_id,
+                },
+                UpdateExpression="SET #s = :dup, duplicate_of = :d, updated_at = :at",
+                ConditionExpression="#s = :queued AND generation = :g",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={
+                    ":dup": str(ExportState.DUPLICATE),
+                    ":queued": str(ExportState.QUEUED),
+                    ":g": record.generation,
+                    ":d": to_dynamo(duplicate_of),
+                    ":at": _iso(now),
+                },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        self.drop_pending(
+            record.org_id, record.legal_entity_id, record.ap_invoice_id, record.generation
+        )
+        return True
 
     # -- export state machine ------------------------------------------------------------
 
@@ -262,17 +361,25 @@ class BillExportStore:
         """
         try:
             self._table.update_item(
-                Key={"pk": partition(record.org_id, record.legal_entity_id),
-                     "sk": record.ap_invoice_id},
+                Key={
+                    "pk": partition(record.org_id, record.legal_entity_id),
+                    "sk": record.ap_invoice_id,
+                },
                 UpdateExpression="SET #s = :exporting, lease_owner = :me, lease_until = :until, "
                 "attempts = if_not_exists(attempts, :zero) + :one, updated_at = :at",
                 ConditionExpression="generation = :gen AND (#s = :queued OR "
                 "(#s = :exporting AND lease_until < :now))",
                 ExpressionAttributeNames={"#s": "state"},
                 ExpressionAttributeValues={
-                    ":exporting": str(ExportState.EXPORTING), ":queued": str(ExportState.QUEUED),
-                    ":me": owner, ":until": now + lease_seconds, ":now": now, ":zero": 0,
-                    ":one": 1, ":gen": record.generation, ":at": _iso(now),
+                    ":exporting": str(ExportState.EXPORTING),
+                    ":queued": str(ExportState.QUEUED),
+                    ":me": owner,
+                    ":until": now + lease_seconds,
+                    ":now": now,
+                    ":zero": 0,
+                    ":one": 1,
+                    ":gen": record.generation,
+                    ":at": _iso(now),
                 },
             )
             return True
@@ -281,36 +388,66 @@ class BillExportStore:
                 return False
             raise
 
-    def hold(self, record: BillExport, owner: str, until: int, now: int,
-             last_error: dict[str, Any] | None) -> bool:
+    def hold(
+        self,
+        record: BillExport,
+        owner: str,
+        until: int,
+        now: int,
+        last_error: dict[str, Any] | None,
+    ) -> bool:
         """Keep an `exporting` bill leased until `until` (an outcome we do not know yet)."""
-        return self._update_leased(record, owner, "SET lease_until = :until, updated_at = :at"
-                                   + (", last_error = :err" if last_error else ""),
-                                   {":until": until, ":at": _iso(now),
-                                    **({":err": to_dynamo(last_error)} if last_error else {})})
-
-    def requeue(self, record: BillExport, owner: str, now: int,
-                last_error: dict[str, Any] | None) -> bool:
-        """exporting → queued: nothing was sent, so nothing can have been created."""
         return self._update_leased(
-            record, owner,
-            "SET #s = :queued, updated_at = :at" + (", last_error = :err" if last_error else "")
-            + " REMOVE lease_owner, lease_until",
-            {":queued": str(ExportState.QUEUED), ":at": _iso(now),
-             **({":err": to_dynamo(last_error)} if last_error else {})},
+            record,
+            owner,
+            "SET lease_until = :until, updated_at = :at"
+            + (", last_error = :err" if last_error else ""),
+            {
+                ":until": until,
+                ":at": _iso(now),
+                **({":err": to_dynamo(last_error)} if last_error else {}),
+            },
         )
 
-    def _update_leased(self, record: BillExport, owner: str, expression: str,
-                       values: dict[str, Any]) -> bool:
+    def requeue(
+        self, record: BillExport, owner: str, now: int, last_error: dict[str, Any] | None
+    ) -> bool:
+        """exporting → queued: nothing was sent, so nothing can have been created."""
+        return self._update_leased(
+            record,
+            owner,
+            "SET #s = :queued, updated_at = :at"
+            + (", last_error = :err" if last_error else "")
+            + " REMOVE lease_owner, lease_until",
+            {
+                ":queued": str(ExportState.QUEUED),
+                ":at": _iso(now),
+                **({":err": to_dynamo(last_error)} if last_error else {}),
+            },
+        )
+
+    def _update_leased(
+        self,
+        record: BillExport,
+        owner: str,
+        expression: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> bool:
         try:
             self._table.update_item(
-                Key={"pk": partition(record.org_id, record.legal_entity_id),
-                     "sk": record.ap_invoice_id},
+                Key={
+                    "pk": partition(record.org_id, record.legal_entity_id),
+                    "sk": record.ap_invoice_id,
+                },
                 UpdateExpression=expression,
                 ConditionExpression="#s = :exporting AND lease_owner = :me",
-                ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={":exporting": str(ExportState.EXPORTING),
-                                           ":me": owner, **values},
+                ExpressionAttributeNames={"#s": "state", **(names or {})},
+                ExpressionAttributeValues={
+                    ":exporting": str(ExportState.EXPORTING),
+                    ":me": owner,
+                    **values,
+                },
             )
             return True
         except ClientError as error:
@@ -318,92 +455,119 @@ class BillExportStore:
                 return False
             raise
 
-    def finish(self, record: BillExport, owner: str, state: ExportState, now: int,
-               **fields: Any) -> bool:
+    def _map_qbo_bill(self, record: BillExport, bill_id: str) -> None:
+        self._table.put_item(
+            Item={
+                "pk": partition(record.org_id, record.legal_entity_id),
+                "sk": f"#qbo#{bill_id}",
+                "ap_invoice_id": record.ap_invoice_id,
+            }
+        )
+
+    def finish(
+        self, record: BillExport, owner: str, state: ExportState, now: int, **fields: Any
+    ) -> bool:
         """exporting → exported | duplicate | failed, only while we hold the lease.
 
-        One transaction also drops the outbox marker and, for an exported bill, writes the
-        QBO id map and (with a PDF) the attachment marker. False: the lease was lost.
+        Order: (1) an exported bill's QBO id map and attachment marker — plain puts of
+        values fixed by the QBO bill, so a crash after them just leaves the bill
+        `exporting` and the recovery writes the same items again; (2) the conditional
+        state change, the commit point; (3) the outbox marker is dropped (a crash before
+        it leaves a marker the next run drops, since its record is final).
+        False: the lease was lost (another worker owns the outcome).
         """
         assert state in (ExportState.EXPORTED, ExportState.DUPLICATE, ExportState.FAILED)
         pk = partition(record.org_id, record.legal_entity_id)
+        bill_id = fields.get("qbo_bill_id")
+        if state == ExportState.EXPORTED and bill_id:
+            self._map_qbo_bill(record, str(bill_id))
+            if record.invoice.get("pdf"):
+                self._table.put_item(Item={"pk": pk, "sk": f"#attach#{record.ap_invoice_id}"})
         sets = ["#s = :state", "updated_at = :at"]
-        values: dict[str, Any] = {":state": _av(str(state)), ":at": _av(_iso(now)),
-                                  ":exporting": _av(str(ExportState.EXPORTING)),
-                                  ":me": _av(owner)}
-        names = {"#s": "state"}
+        values: dict[str, Any] = {":state": str(state), ":at": _iso(now)}
+        names: dict[str, str] = {}
         for i, (name, value) in enumerate(fields.items()):
             names[f"#f{i}"] = name
             sets.append(f"#f{i} = :v{i}")
-            values[f":v{i}"] = _av(value)
+            values[f":v{i}"] = to_dynamo(value)
+        generation = record.generation
         if state == ExportState.FAILED:
             # A new submission of a failed bill is a new intent: next requestid generation.
             sets.append("generation = generation + :one")
-            values[":one"] = _av(1)
-        items: list[dict[str, Any]] = [
-            {"Update": {
-                "TableName": self._name,
-                "Key": _item({"pk": pk, "sk": record.ap_invoice_id}),
-                "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE lease_owner, lease_until",
-                "ConditionExpression": "#s = :exporting AND lease_owner = :me",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }},
-            {"Delete": {"TableName": self._name,
-                        "Key": _item({"pk": pk, "sk": f"#pending#{record.ap_invoice_id}"})}},
-        ]
-        bill_id = fields.get("qbo_bill_id")
-        if state == ExportState.EXPORTED and bill_id:
-            items.append({"Put": {"TableName": self._name, "Item": _item(
-                {"pk": pk, "sk": f"#qbo#{bill_id}", "ap_invoice_id": record.ap_invoice_id})}})
-            if record.invoice.get("pdf"):
-                items.append({"Put": {"TableName": self._name, "Item": _item(
-                    {"pk": pk, "sk": f"#attach#{record.ap_invoice_id}"})}})
-        try:
-            self._client.transact_write_items(TransactItems=items)
-            return True
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
+            values[":one"] = 1
+            generation += 1
+        if not self._update_leased(
+            record,
+            owner,
+            "SET " + ", ".join(sets) + " REMOVE lease_owner, lease_until",
+            values,
+            names,
+        ):
+            return False
+        self.drop_pending(record.org_id, record.legal_entity_id, record.ap_invoice_id, generation)
+        return True
 
-    def mark_exported(self, record: BillExport, qbo_bill_id: str, now: int,
-                      marked_by: dict[str, Any]) -> None:
-        """duplicate → exported against the existing QBO bill (the ops action)."""
+    def mark_exported(
+        self, record: BillExport, qbo_bill_id: str, now: int, marked_by: dict[str, Any]
+    ) -> None:
+        """duplicate → exported against the existing QBO bill (the ops action).
+
+        The id map first (repeatable); if the record is no longer a duplicate, the map we
+        wrote is withdrawn again and StaleRecord raised.
+        """
         pk = partition(record.org_id, record.legal_entity_id)
-        self._client.transact_write_items(TransactItems=[
-            {"Update": {
-                "TableName": self._name,
-                "Key": _item({"pk": pk, "sk": record.ap_invoice_id}),
-                "UpdateExpression": "SET #s = :exported, qbo_bill_id = :bill, exported_at = :at, "
+        self._map_qbo_bill(record, qbo_bill_id)
+        try:
+            self._table.update_item(
+                Key={"pk": pk, "sk": record.ap_invoice_id},
+                UpdateExpression="SET #s = :exported, qbo_bill_id = :bill, exported_at = :at, "
                 "updated_at = :at, marked_by = :by",
-                "ConditionExpression": "#s = :duplicate",
-                "ExpressionAttributeNames": {"#s": "state"},
-                "ExpressionAttributeValues": {
-                    ":exported": _av(str(ExportState.EXPORTED)),
-                    ":duplicate": _av(str(ExportState.DUPLICATE)), ":bill": _av(qbo_bill_id),
-                    ":at": _av(_iso(now)), ":by": _av(marked_by)},
-            }},
-            {"Put": {"TableName": self._name, "Item": _item(
-                {"pk": pk, "sk": f"#qbo#{qbo_bill_id}", "ap_invoice_id": record.ap_invoice_id})}},
-        ])
+                ConditionExpression="#s = :duplicate",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={
+                    ":exported": str(ExportState.EXPORTED),
+                    ":duplicate": str(ExportState.DUPLICATE),
+                    ":bill": qbo_bill_id,
+                    ":at": _iso(now),
+                    ":by": to_dynamo(marked_by),
+                },
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            now_record = self.get(record.org_id, record.legal_entity_id, record.ap_invoice_id)
+            if now_record is not None and now_record.qbo_bill_id == qbo_bill_id:
+                return  # a repeated mark: already exported against this bill
+            try:  # withdraw the map we wrote for a mark that did not happen
+                self._table.delete_item(
+                    Key={"pk": pk, "sk": f"#qbo#{qbo_bill_id}"},
+                    ConditionExpression="ap_invoice_id = :me",
+                    ExpressionAttributeValues={":me": record.ap_invoice_id},
+                )
+            except ClientError as again:
+                if not is_condition_failure(again):
+                    raise
+            raise StaleRecord() from error
 
     def set_attachment(self, record: BillExport, attachment: dict[str, Any], done: bool) -> None:
         pk = partition(record.org_id, record.legal_entity_id)
-        items: list[dict[str, Any]] = [{"Update": {
-            "TableName": self._name,
-            "Key": _item({"pk": pk, "sk": record.ap_invoice_id}),
-            "UpdateExpression": "SET attachment = :a",
-            "ConditionExpression": "attribute_exists(sk)",
-            "ExpressionAttributeValues": {":a": _av(attachment)},
-        }}]
+        self._table.update_item(
+            Key={"pk": pk, "sk": record.ap_invoice_id},
+            UpdateExpression="SET attachment = :a",
+            ConditionExpression="attribute_exists(sk)",
+            ExpressionAttributeValues={":a": to_dynamo(attachment)},
+        )
         if done:
-            items.append({"Delete": {"TableName": self._name, "Key": _item(
-                {"pk": pk, "sk": f"#attach#{record.ap_invoice_id}"})}})
-        self._client.transact_write_items(TransactItems=items)
+            self.drop_attachment(record.org_id, record.legal_entity_id, record.ap_invoice_id)
 
-    def set_payment(self, org_id: str, le_id: str, ap_invoice_id: str,
-                    payment: dict[str, Any]) -> None:
+    def drop_attachment(self, org_id: str, le_id: str, ap_invoice_id: str) -> None:
+        self._table.delete_item(
+            Key={"pk": partition(org_id, le_id), "sk": f"#attach#{ap_invoice_id}"}
+        )
+
+    def set_payment(
+        self, org_id: str, le_id: str, ap_invoice_id: str, payment: dict[str, Any]
+    ) -> None:
         self._table.update_item(
             Key={"pk": partition(org_id, le_id), "sk": ap_invoice_id},
             UpdateExpression="SET payment = :p",
@@ -430,5 +594,6 @@ def _decode_cursor(cursor: str, pk: str) -> dict[str, Any]:
             raise ValueError(cursor)
         return {"pk": key["pk"], "sk": key["sk"]}
     except ValueError:
-        raise InvalidInput("cursor is not one this list returned; start again without it.",
-                           field="cursor") from None
+        raise InvalidInput(
+            "cursor is not one this list returned; start again without it.", field="cursor"
+        ) from None

@@ -29,7 +29,8 @@ from qbo_connector.adapters.intuit_oauth import (
     get_oauth,
 )
 
-log = logging.getLogger(__name__)
+# A child of the service logger, so lines come out as its structured JSON.
+log = logging.getLogger("qbo-connector").getChild(__name__)
 
 REFRESH_MARGIN_SECONDS = 300.0
 DEAD_RECHECK_SECONDS = 60.0

@@ -43,7 +43,8 @@ from qbo_connector.adapters.qbo_faults import (
     parse_fault,
 )
 
-log = logging.getLogger(__name__)
+# A child of the service logger, so lines come out as its structured JSON.
+log = logging.getLogger("qbo-connector").getChild(__name__)
 
 MINOR_VERSION = 75
 MAX_PAGE_SIZE = 1000

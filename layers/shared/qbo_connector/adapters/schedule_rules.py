@@ -26,7 +26,8 @@ from qbo_connector.logic.schedule_rules import (
     is_entity_rule_name,
 )
 
-log = logging.getLogger(__name__)
+# A child of the service logger, so lines come out as its structured JSON.
+log = logging.getLogger("qbo-connector").getChild(__name__)
 
 TARGET_ID = "scheduled-sync"
 TAG_ORG = "qbo-connector:org"

@@ -41,6 +41,7 @@ from aws_lambda_powertools import Logger
 
 from qbo_connector.adapters.bill_export_store import (
     BillExportStore,
+    Claim,
     ClaimHeld,
     StaleRecord,
     dup_key,
@@ -53,6 +54,7 @@ from qbo_connector.adapters.qbo_faults import (
     QboValidationError,
 )
 from qbo_connector.models.bill import (
+    FINAL_STATES,
     ApInvoice,
     BillExport,
     ExportState,
@@ -71,14 +73,24 @@ LEASE_SECONDS = 960
 SETTLE_SECONDS = 180
 # Stop starting chunks when less than this is left of the invocation.
 RESERVE_MS = 60_000
+# A claim younger than this may belong to a submission between its steps (API Gateway
+# ends a request after 30 s): only an older one left by a crash is taken over.
+CLAIM_GRACE_SECONDS = 120
 LOOKUP_IN_LIMIT = 90  # DocNumber values per IN (...) query
 ATTACHMENT_MAX_TRIES = 3
 _TYPE_WORDS = {
-    "Vendor": "vendor", "Account": "account", "Class": "class", "Department": "location",
-    "Item": "item", "Customer": "customer", "TaxCode": "tax code", "Term": "terms",
+    "Vendor": "vendor",
+    "Account": "account",
+    "Class": "class",
+    "Department": "location",
+    "Item": "item",
+    "Customer": "customer",
+    "TaxCode": "tax code",
+    "Term": "terms",
 }
-_REF_DETAIL = re.compile(r"(\w+)\s+assigned to this transaction.*?Id\s*=\s*(\w+)",
-                         re.IGNORECASE | re.DOTALL)
+_REF_DETAIL = re.compile(
+    r"(\w+)\s+assigned to this transaction.*?Id\s*=\s*(\w+)", re.IGNORECASE | re.DOTALL
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -93,8 +105,9 @@ class MasterRecord:
 
 
 class MasterDataPort(Protocol):
-    def lookup(self, org_id: str, le_id: str,
-               refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], MasterRecord]: ...
+    def lookup(
+        self, org_id: str, le_id: str, refs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], MasterRecord]: ...
 
 
 class DocumentsPort(Protocol):
@@ -113,26 +126,36 @@ class RecordsTableMasterData:
 
         self._name = table_name or get_settings().records_table
 
-    def lookup(self, org_id: str, le_id: str,
-               refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], MasterRecord]:
+    def lookup(
+        self, org_id: str, le_id: str, refs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], MasterRecord]:
         from qbo_connector.adapters import aws
 
         client = aws.resource("dynamodb").meta.client
         wanted = list(dict.fromkeys(refs))
         found: dict[tuple[str, str], MasterRecord] = {}
         for start in range(0, len(wanted), 100):
-            keys = [{"pk": f"{org_id}#{le_id}#{kind}", "sk": qbo_id}
-                    for kind, qbo_id in wanted[start:start + 100]]
-            request: dict[str, Any] = {self._name: {
-                "Keys": keys, "ProjectionExpression": "pk, sk, #n, active, deleted",
-                "ExpressionAttributeNames": {"#n": "name"}, "ConsistentRead": True}}
+            keys = [
+                {"pk": f"{org_id}#{le_id}#{kind}", "sk": qbo_id}
+                for kind, qbo_id in wanted[start : start + 100]
+            ]
+            request: dict[str, Any] = {
+                self._name: {
+                    "Keys": keys,
+                    "ProjectionExpression": "pk, sk, #n, active, deleted",
+                    "ExpressionAttributeNames": {"#n": "name"},
+                    "ConsistentRead": True,
+                }
+            }
             while request:
                 answer = client.batch_get_item(RequestItems=request)
                 for item in answer.get("Responses", {}).get(self._name, []):
                     kind = str(item["pk"]).rsplit("#", 1)[-1]
                     found[(kind, str(item["sk"]))] = MasterRecord(
-                        item.get("name"), bool(item.get("active", True)),
-                        bool(item.get("deleted", False)))
+                        item.get("name"),
+                        bool(item.get("active", True)),
+                        bool(item.get("deleted", False)),
+                    )
                 request = answer.get("UnprocessedKeys") or {}
         return found
 
@@ -225,83 +248,153 @@ class BillExportService:
         if not (entity.realm_id or entity.data_realm_id):
             raise PreconditionFailed(
                 f"{entity.name} is not connected to QuickBooks; connect it and run a sync "
-                "before submitting bills.", code="not_connected")
+                "before submitting bills.",
+                code="not_connected",
+            )
         invoice = ApInvoice.parse(body)
         org, le = entity.org_id, entity.legal_entity_id
         digest = invoice.payload_hash()
         existing = self.store.get(org, le, invoice.ap_invoice_id)
-        if existing is not None and existing.payload_hash == digest:
+        # The same payload again is the same answer, except after a failure: resending a
+        # failed invoice (its cause fixed in QuickBooks) is how a person retries it.
+        if (
+            existing is not None
+            and existing.payload_hash == digest
+            and existing.state != ExportState.FAILED
+        ):
             return existing.view(entity.realm_id)
-        if existing is not None and existing.state in (ExportState.EXPORTED,
-                                                       ExportState.EXPORTING):
+        if existing is not None and existing.state in (ExportState.EXPORTED, ExportState.EXPORTING):
             raise Conflict(
                 f"AP invoice {invoice.ap_invoice_id} was already "
                 f"{'exported' if existing.state == ExportState.EXPORTED else 'sent'} to "
                 "QuickBooks with different content; a bill is never changed after export. "
                 "Change it in QuickBooks, or submit the correction as a new AP invoice.",
                 code="bill_already_exported",
-                details={"state": str(existing.state), "qbo_bill_id": existing.qbo_bill_id})
+                details={"state": str(existing.state), "qbo_bill_id": existing.qbo_bill_id},
+            )
         self._check_references(org, le, invoice)
         now = int(self.clock())
         record = BillExport(
-            org_id=org, legal_entity_id=le, ap_invoice_id=invoice.ap_invoice_id,
-            invoice=invoice.to_dict(), payload_hash=digest,
+            org_id=org,
+            legal_entity_id=le,
+            ap_invoice_id=invoice.ap_invoice_id,
+            invoice=invoice.to_dict(),
+            payload_hash=digest,
             dup_key=dup_key(org, le, invoice.vendor_id, invoice.normalized_number),
             generation=(existing.generation + 1) if existing else 1,
-            submitted_at=_iso(now), updated_at=_iso(now),
+            submitted_at=_iso(now),
+            updated_at=_iso(now),
         )
         claim = (invoice.vendor_id, invoice.normalized_number)
         old_claim = None
         if existing is not None:
             old = existing.parsed
-            held = (old.vendor_id, old.normalized_number)
-            # Only a claim this invoice still holds moves with it (a claim-less duplicate,
-            # or a failed invoice whose number another invoice took over, holds none).
-            if self.store.claim_owner(org, le, *held) == existing.ap_invoice_id:
-                old_claim = held
+            if (old.vendor_id, old.normalized_number) != claim:
+                # Released after the new record is written, and only if still ours.
+                old_claim = (old.vendor_id, old.normalized_number)
         record = self._store_with_claim(record, existing, claim, old_claim)
         if record.state == ExportState.QUEUED:
             self._enqueue(entity)
         return record.view(entity.realm_id)
 
-    def _store_with_claim(self, record: BillExport, existing: BillExport | None,
-                          claim: tuple[str, str], old_claim: tuple[str, str] | None) -> BillExport:
-        take_over: str | None = None
-        for _ in range(3):
+    def _store_with_claim(
+        self,
+        record: BillExport,
+        existing: BillExport | None,
+        claim: tuple[str, str],
+        old_claim: tuple[str, str] | None,
+    ) -> BillExport:
+        """Claim vendor + number, then write the record; the loser of a race is a duplicate.
+
+        Steps (each repeatable, no transaction): (1) the claim, conditional on being free,
+        ours, or exactly the stale claim we inspected; (2) the outbox marker; (3) the
+        record, conditional on what we read; (4) release of the old number's claim;
+        (5) re-read of the claim: if a racing submission took it over meanwhile, our
+        queued record steps down to `duplicate` (conditional on still being queued).
+        """
+        org, le = record.org_id, record.legal_entity_id
+        take_over: Claim | None = None
+        for _ in range(4):
             try:
-                if existing is None:
-                    self.store.create(record, claim, take_over)
-                else:
-                    self.store.replace(record, existing, claim, old_claim, take_over)
-                return record
+                self.store.take_claim(record, claim, take_over, int(self.clock()))
+                break
             except ClaimHeld as held:
-                owner = self.store.get(record.org_id, record.legal_entity_id, held.owner)
-                if owner is not None and owner.state == ExportState.FAILED:
-                    take_over = owner.ap_invoice_id  # a failed invoice releases its number
+                if not held.owner:
+                    take_over = None  # released meanwhile: just try again
                     continue
-                duplicate = replace(record, state=ExportState.DUPLICATE,
-                                    duplicate_of=self._log_duplicate(record, owner, held.owner))
-                try:
-                    if existing is None:
-                        self.store.create(duplicate, None)
-                    else:
-                        self.store.replace(duplicate, existing, None, old_claim)
-                except StaleRecord:
-                    raise self._raced(record) from None
-                return duplicate
-            except StaleRecord:
-                raise self._raced(record) from None
-        raise self._raced(record)
+                owner = self.store.get(org, le, held.owner)
+                if self._claim_is_stale(owner, held, claim):
+                    take_over = Claim(held.owner, held.token, held.at)
+                    continue
+                duplicate = replace(
+                    record,
+                    state=ExportState.DUPLICATE,
+                    duplicate_of=self._log_duplicate(record, owner, held.owner),
+                )
+                return self._write(duplicate, existing, claim, old_claim)
+        else:
+            raise self._raced(record)
+        return self._write(record, existing, claim, old_claim)
+
+    def _claim_is_stale(
+        self, owner: BillExport | None, held: ClaimHeld, claim: tuple[str, str]
+    ) -> bool:
+        """May this claim be taken over? A failed or duplicate holder no longer uses the
+        number (the token guards against its resubmission); a missing holder, or one
+        whose record carries another number, is a crash leftover once it is older than
+        any submission in flight (younger, it may be a submission between its steps)."""
+        if owner is not None and owner.state in (ExportState.FAILED, ExportState.DUPLICATE):
+            return True
+        if owner is not None:
+            inv = owner.parsed
+            if (inv.vendor_id, inv.normalized_number) == claim:
+                return False
+        return held.at < int(self.clock()) - CLAIM_GRACE_SECONDS
+
+    def _write(
+        self,
+        record: BillExport,
+        existing: BillExport | None,
+        claim: tuple[str, str],
+        old_claim: tuple[str, str] | None,
+    ) -> BillExport:
+        org, le = record.org_id, record.legal_entity_id
+        now = int(self.clock())
+        if record.state == ExportState.QUEUED:
+            self.store.put_pending(record, now)
+        try:
+            if existing is None:
+                self.store.create(record)
+            else:
+                self.store.replace(record, existing)
+        except StaleRecord:
+            raise self._raced(record) from None
+        if old_claim is not None:
+            self.store.release_claim(org, le, old_claim, record.ap_invoice_id)
+        if record.state != ExportState.QUEUED:
+            if existing is not None:  # the replaced queued record's marker, if any
+                self.store.drop_pending(org, le, record.ap_invoice_id, record.generation)
+            return record
+        holder = self.store.claim(org, le, *claim)
+        if holder is not None and holder.owner != record.ap_invoice_id:
+            owner = self.store.get(org, le, holder.owner)
+            dup = self._log_duplicate(record, owner, holder.owner)
+            if self.store.demote_to_duplicate(record, dup, now):
+                return replace(record, state=ExportState.DUPLICATE, duplicate_of=dup)
+        return record
 
     @staticmethod
     def _raced(record: BillExport) -> Conflict:
         return Conflict(
             f"AP invoice {record.ap_invoice_id} changed while this request was processed; "
-            "send it again.", code="bill_changed_concurrently")
+            "send it again.",
+            code="bill_changed_concurrently",
+        )
 
     @staticmethod
-    def _log_duplicate(record: BillExport, owner: BillExport | None,
-                       owner_id: str) -> dict[str, Any]:
+    def _log_duplicate(
+        record: BillExport, owner: BillExport | None, owner_id: str
+    ) -> dict[str, Any]:
         inv = record.invoice
         out: dict[str, Any] = {"source": "export_log", "ap_invoice_id": owner_id}
         if owner is not None and owner.qbo_bill_id:
@@ -310,7 +403,8 @@ class BillExportService:
         out["message"] = (
             f"AP invoice {owner_id} already has invoice number {inv['invoice_number']} for "
             f"vendor {inv['vendor_id']}; this one was not exported. If it is a different "
-            "invoice, correct its invoice number and submit it again.")
+            "invoice, correct its invoice number and submit it again."
+        )
         return out
 
     def _check_references(self, org: str, le: str, invoice: ApInvoice) -> None:
@@ -321,19 +415,36 @@ class BillExportService:
             word = _TYPE_WORDS.get(kind, kind)
             record = found.get((kind, qbo_id))
             if record is None or record.deleted:
-                problems.append({"field": field_name, "message": (
-                    f"{field_name} '{qbo_id}' is not a {word} in this legal entity's "
-                    f"QuickBooks company (as of the last sync); run a sync if it was just "
-                    f"added, or choose another {word}.")})
+                problems.append(
+                    {
+                        "field": field_name,
+                        "message": (
+                            f"{field_name} '{qbo_id}' is not a {word} in this legal entity's "
+                            f"QuickBooks company (as of the last sync); run a sync if it was just "
+                            f"added, or choose another {word}."
+                        ),
+                    }
+                )
             elif not record.active:
-                problems.append({"field": field_name, "message": (
-                    f"{field_name} '{qbo_id}' is the {word} '{record.name}', which is inactive "
-                    f"in QuickBooks; reactivate it there and sync, or choose another {word}.")})
+                problems.append(
+                    {
+                        "field": field_name,
+                        "message": (
+                            f"{field_name} '{qbo_id}' is the {word} '{record.name}', which "
+                            "is inactive in QuickBooks; reactivate it there and sync, or "
+                            f"choose another {word}."
+                        ),
+                    }
+                )
         if problems:
             first = problems[0]
             more = f" ({len(problems) - 1} more in details)" if len(problems) > 1 else ""
-            raise InvalidInput(first["message"] + more, field=first["field"],
-                               code="unknown_reference", details={"problems": problems})
+            raise InvalidInput(
+                first["message"] + more,
+                field=first["field"],
+                code="unknown_reference",
+                details={"problems": problems},
+            )
 
     def _enqueue(self, entity: LegalEntity) -> None:
         profile = entity.sync_profile or {}
@@ -350,46 +461,68 @@ class BillExportService:
         validate_id(ap_invoice_id, "apInvoiceId")
         record = self.store.get(entity.org_id, entity.legal_entity_id, ap_invoice_id)
         if record is None:
-            raise NotFound(f"No AP invoice {ap_invoice_id} was submitted to this legal entity.",
-                           code="bill_not_found")
+            raise NotFound(
+                f"No AP invoice {ap_invoice_id} was submitted to this legal entity.",
+                code="bill_not_found",
+            )
         return record.view(entity.realm_id)
 
-    def list_page(self, entity: LegalEntity, state: str | None, limit: int,
-             cursor: str | None) -> dict[str, Any]:
+    def list_page(
+        self, entity: LegalEntity, state: str | None, limit: int, cursor: str | None
+    ) -> dict[str, Any]:
         if state is not None and state not in {str(s) for s in ExportState}:
             raise InvalidInput(
-                f"state must be one of {', '.join(str(s) for s in ExportState)}.", field="state")
+                f"state must be one of {', '.join(str(s) for s in ExportState)}.", field="state"
+            )
         if not 1 <= limit <= 200:
             raise InvalidInput("limit must be between 1 and 200.", field="limit")
         items, next_cursor = self.store.list_page(
-            entity.org_id, entity.legal_entity_id, state, limit, cursor)
+            entity.org_id, entity.legal_entity_id, state, limit, cursor
+        )
         return {"items": [r.view(entity.realm_id) for r in items], "next_cursor": next_cursor}
 
     # -- ops ----------------------------------------------------------------------------
 
-    def mark_exported(self, org_id: str, le_id: str, ap_invoice_id: str,
-                      qbo_bill_id: str | None, operator: str) -> dict[str, Any]:
+    def mark_exported(
+        self, org_id: str, le_id: str, ap_invoice_id: str, qbo_bill_id: str | None, operator: str
+    ) -> dict[str, Any]:
         """A duplicate that *is* the existing QBO bill: record it as exported against it."""
         record = self.store.get(org_id, le_id, validate_id(ap_invoice_id, "ap_invoice_id"))
         if record is None:
-            raise NotFound(f"No AP invoice {ap_invoice_id} in {org_id}/{le_id}.",
-                           code="bill_not_found")
+            raise NotFound(
+                f"No AP invoice {ap_invoice_id} in {org_id}/{le_id}.", code="bill_not_found"
+            )
         if record.state != ExportState.DUPLICATE:
-            raise Conflict(f"AP invoice {ap_invoice_id} is {record.state}, not duplicate; only "
-                           "a duplicate can be marked exported.", code="not_a_duplicate")
+            raise Conflict(
+                f"AP invoice {ap_invoice_id} is {record.state}, not duplicate; only "
+                "a duplicate can be marked exported.",
+                code="not_a_duplicate",
+            )
         target = qbo_bill_id or (record.duplicate_of or {}).get("qbo_bill_id")
         if not target:
-            raise InvalidInput("qbo_bill_id is required: the duplicate does not name an "
-                               "existing QuickBooks bill.", field="qbo_bill_id")
+            raise InvalidInput(
+                "qbo_bill_id is required: the duplicate does not name an existing QuickBooks bill.",
+                field="qbo_bill_id",
+            )
         validate_id(str(target), "qbo_bill_id")
         owner = self.store.ap_invoice_for_qbo_bill(org_id, le_id, str(target))
         if owner and owner != ap_invoice_id:
-            raise Conflict(f"QuickBooks bill {target} is already the export of AP invoice "
-                           f"{owner}; one QuickBooks bill stands for one AP invoice.",
-                           code="qbo_bill_taken")
+            raise Conflict(
+                f"QuickBooks bill {target} is already the export of AP invoice "
+                f"{owner}; one QuickBooks bill stands for one AP invoice.",
+                code="qbo_bill_taken",
+            )
         now = int(self.clock())
-        self.store.mark_exported(record, str(target), now,
-                                 {"operator": operator or "ops", "at": _iso(now)})
+        try:
+            self.store.mark_exported(
+                record, str(target), now, {"operator": operator or "ops", "at": _iso(now)}
+            )
+        except StaleRecord:
+            raise Conflict(
+                f"AP invoice {ap_invoice_id} changed while it was being marked; "
+                "look at its state and try again.",
+                code="bill_changed_concurrently",
+            ) from None
         updated = self.store.get(org_id, le_id, ap_invoice_id)
         assert updated is not None
         return updated.view()
@@ -403,10 +536,19 @@ class BillExportService:
         ids = self.store.pending_ids(org, le)
         if ids:
             now = int(self.clock())
-            records = [r for r in self.store.get_many(org, le, ids)
-                       if r.state == ExportState.QUEUED
-                       or (r.state == ExportState.EXPORTING and (r.lease_until or 0) < now)]
-            counts.skipped = len(ids) - len(records)
+            found = {r.ap_invoice_id: r for r in self.store.get_many(org, le, ids)}
+            self._drop_stale_markers(org, le, ids, found, now)
+            records = [
+                r
+                for r in found.values()
+                if r.state == ExportState.QUEUED
+                or (r.state == ExportState.EXPORTING and (r.lease_until or 0) < now)
+            ]
+            counts.skipped = sum(
+                1
+                for r in found.values()
+                if r.state == ExportState.EXPORTING and (r.lease_until or 0) >= now
+            )
             records.sort(key=lambda r: (r.submitted_at, r.ap_invoice_id))
             if records:
                 self._refresh_preferences(ctx)
@@ -414,13 +556,27 @@ class BillExportService:
                 if ctx.time_left_ms() < RESERVE_MS:
                     counts.skipped += len(records) - start
                     break
-                if not self._export_chunk(ctx, records[start:start + self.batch_size], owner,
-                                          counts):
+                if not self._export_chunk(
+                    ctx, records[start : start + self.batch_size], owner, counts
+                ):
                     counts.skipped += max(0, len(records) - start - self.batch_size)
                     break
         self._upload_attachments(ctx, counts)
         ctx.run.progress("Bill", **{k: v for k, v in counts.as_dict().items() if v})
         return counts
+
+    def _drop_stale_markers(
+        self, org: str, le: str, ids: list[str], found: dict[str, BillExport], now: int
+    ) -> None:
+        """Markers left by a crash between two steps: of a final record (conditional on
+        its generation, so a resubmission's new marker survives), or of a record never
+        written (only once older than a lease: a submission may be between its steps)."""
+        for ap_id in ids:
+            record = found.get(ap_id)
+            if record is None:
+                self.store.drop_pending(org, le, ap_id, None, older_than=now - self.lease_seconds)
+            elif record.state in FINAL_STATES:
+                self.store.drop_pending(org, le, ap_id, record.generation)
 
     def _refresh_preferences(self, ctx: Any) -> None:
         """Read WarnDuplicateBillNumber before export: reported in the connection status.
@@ -434,19 +590,25 @@ class BillExportService:
             if nv.get("Name") == "WarnDuplicateBillNumber":
                 warn = str(nv.get("Value")).lower() == "true"
         entity: LegalEntity = ctx.entity
-        if warn is None or self.entities is None or \
-                entity.preferences.warn_duplicate_bill_number == warn:
+        if (
+            warn is None
+            or self.entities is None
+            or entity.preferences.warn_duplicate_bill_number == warn
+        ):
             return
         try:
-            prefs_now = replace(entity.preferences, warn_duplicate_bill_number=warn,
-                                checked_at=_iso(self.clock()))
-            self.entities.update(entity.org_id, entity.legal_entity_id,
-                                 preferences=prefs_now.__dict__)
+            prefs_now = replace(
+                entity.preferences, warn_duplicate_bill_number=warn, checked_at=_iso(self.clock())
+            )
+            self.entities.update(
+                entity.org_id, entity.legal_entity_id, preferences=prefs_now.__dict__
+            )
         except Exception as exc:  # noqa: BLE001 - informative only
             logger.warning("preferences not saved", extra={"error_type": type(exc).__name__})
 
-    def _export_chunk(self, ctx: Any, chunk: list[BillExport], owner: str,
-                      counts: ExportCounts) -> bool:
+    def _export_chunk(
+        self, ctx: Any, chunk: list[BillExport], owner: str, counts: ExportCounts
+    ) -> bool:
         """One look-up + one batch for ≤ 30 bills. False: QBO is not answering; stop."""
         now = int(self.clock())
         mine: list[tuple[BillExport, bool]] = []
@@ -471,12 +633,26 @@ class BillExportService:
             return False
         create: list[tuple[BillExport, ApInvoice]] = []
         allow_dup: list[tuple[BillExport, ApInvoice]] = []
+        identities: set[tuple[str, str]] = set()
         for record, recovering in mine:
             invoice = record.parsed
+            identity = (invoice.vendor_id, invoice.normalized_number)
+            if identity in identities:
+                # Two submissions that raced for one number: the QBO look-up cannot tell
+                # them apart within one batch, so the second waits for the next run.
+                self.store.requeue(record, owner, now, None)
+                counts.requeued += 1
+                continue
+            identities.add(identity)
             matches = found.get(invoice.normalized_number, [])
-            same_vendor = sorted((b for b in matches
-                                  if (b.get("VendorRef") or {}).get("value") == invoice.vendor_id),
-                                 key=lambda b: int(b["Id"]) if str(b["Id"]).isdigit() else 0)
+            same_vendor = sorted(
+                (
+                    b
+                    for b in matches
+                    if (b.get("VendorRef") or {}).get("value") == invoice.vendor_id
+                ),
+                key=lambda b: int(b["Id"]) if str(b["Id"]).isdigit() else 0,
+            )
             if same_vendor:
                 existing = same_vendor[0]
                 if recovering and _money(existing.get("TotalAmt")) == _money(invoice.total):
@@ -499,13 +675,17 @@ class BillExportService:
         """QBO bills by normalized DocNumber (spelling variants included)."""
         values: list[str] = []
         for inv in invoices:
-            for variant in (inv.invoice_number, inv.invoice_number.upper(),
-                            inv.invoice_number.lower(), inv.normalized_number):
+            for variant in (
+                inv.invoice_number,
+                inv.invoice_number.upper(),
+                inv.invoice_number.lower(),
+                inv.normalized_number,
+            ):
                 if variant not in values:
                     values.append(variant)
         out: dict[str, list[dict[str, Any]]] = {}
         for start in range(0, len(values), LOOKUP_IN_LIMIT):
-            part = ", ".join(_quote(v) for v in values[start:start + LOOKUP_IN_LIMIT])
+            part = ", ".join(_quote(v) for v in values[start : start + LOOKUP_IN_LIMIT])
             for page in client.query_all("Bill", where=f"DocNumber IN ({part})"):
                 for bill in page:
                     key = _normalized(bill.get("DocNumber"))
@@ -513,12 +693,15 @@ class BillExportService:
                         out.setdefault(key, []).append(bill)
         return out
 
-    def _create_batch(self, ctx: Any, create: list[tuple[BillExport, ApInvoice]], owner: str,
-                      counts: ExportCounts) -> bool:
+    def _create_batch(
+        self, ctx: Any, create: list[tuple[BillExport, ApInvoice]], owner: str, counts: ExportCounts
+    ) -> bool:
         org, le = ctx.org_id, ctx.legal_entity_id
         rid = batch_request_id(org, le, [(r.ap_invoice_id, r.generation) for r, _ in create])
-        items = [{"bId": f"b{i}", "operation": "create", "Bill": inv.to_qbo()}
-                 for i, (_, inv) in enumerate(create)]
+        items = [
+            {"bId": f"b{i}", "operation": "create", "Bill": inv.to_qbo()}
+            for i, (_, inv) in enumerate(create)
+        ]
         now = int(self.clock())
         try:
             results = ctx.client.batch(items, rid)
@@ -537,8 +720,13 @@ class BillExportService:
         for i, (record, invoice) in enumerate(create):
             res = by_bid.get(f"b{i}")
             if res is None:
-                self.store.hold(record, owner, now + self.settle_seconds, now,
-                                {"message": "QuickBooks' batch answer lacked this bill."})
+                self.store.hold(
+                    record,
+                    owner,
+                    now + self.settle_seconds,
+                    now,
+                    {"message": "QuickBooks' batch answer lacked this bill."},
+                )
                 counts.unknown += 1
             elif res.fault is None and res.payload:
                 self._exported(ctx, record, owner, res.payload, counts)
@@ -551,8 +739,11 @@ class BillExportService:
         return True
 
     def _resolve_conflicts(
-        self, ctx: Any, conflicts: list[tuple[BillExport, ApInvoice, QboDuplicateDocNumberError]],
-        owner: str, counts: ExportCounts,
+        self,
+        ctx: Any,
+        conflicts: list[tuple[BillExport, ApInvoice, QboDuplicateDocNumberError]],
+        owner: str,
+        counts: ExportCounts,
     ) -> bool:
         """6140: QBO holds the number. Same vendor → duplicate; another vendor's → create
         anyway (our rule is vendor + number), allowing the duplicate number."""
@@ -577,18 +768,20 @@ class BillExportService:
                 if not self._create_single(ctx, record, invoice, owner, counts):
                     return False
             else:
-                self._duplicate(ctx, record, owner, holder or {"Id": fault.existing_txn_id},
-                                counts)
+                self._duplicate(ctx, record, owner, holder or {"Id": fault.existing_txn_id}, counts)
         return True
 
-    def _create_single(self, ctx: Any, record: BillExport, invoice: ApInvoice, owner: str,
-                       counts: ExportCounts) -> bool:
-        rid = bill_request_id(ctx.org_id, ctx.legal_entity_id, record.ap_invoice_id,
-                              record.generation)
+    def _create_single(
+        self, ctx: Any, record: BillExport, invoice: ApInvoice, owner: str, counts: ExportCounts
+    ) -> bool:
+        rid = bill_request_id(
+            ctx.org_id, ctx.legal_entity_id, record.ap_invoice_id, record.generation
+        )
         now = int(self.clock())
         try:
-            bill = ctx.client.create("Bill", invoice.to_qbo(), request_id=rid,
-                                     include="allowduplicatedocnum")
+            bill = ctx.client.create(
+                "Bill", invoice.to_qbo(), request_id=rid, include="allowduplicatedocnum"
+            )
         except QboValidationError as fault:
             self._fault(ctx, record, invoice, owner, fault, counts)
             return True
@@ -602,13 +795,23 @@ class BillExportService:
 
     # -- outcomes ------------------------------------------------------------------------
 
-    def _exported(self, ctx: Any, record: BillExport, owner: str, bill: dict[str, Any],
-                  counts: ExportCounts, recovered: bool = False) -> None:
+    def _exported(
+        self,
+        ctx: Any,
+        record: BillExport,
+        owner: str,
+        bill: dict[str, Any],
+        counts: ExportCounts,
+        recovered: bool = False,
+    ) -> None:
         now = int(self.clock())
-        total, balance = _money(bill.get("TotalAmt")), _money(bill.get("Balance",
-                                                                     bill.get("TotalAmt")))
+        total, balance = (
+            _money(bill.get("TotalAmt")),
+            _money(bill.get("Balance", bill.get("TotalAmt"))),
+        )
         fields: dict[str, Any] = {
-            "qbo_bill_id": str(bill["Id"]), "exported_at": _iso(now),
+            "qbo_bill_id": str(bill["Id"]),
+            "exported_at": _iso(now),
             "payment": _payment(total, balance, None, bill),
         }
         if record.invoice.get("pdf"):
@@ -621,18 +824,31 @@ class BillExportService:
             else:
                 counts.exported += 1
 
-    def _duplicate(self, ctx: Any, record: BillExport, owner: str, existing: dict[str, Any],
-                   counts: ExportCounts) -> None:
+    def _duplicate(
+        self,
+        ctx: Any,
+        record: BillExport,
+        owner: str,
+        existing: dict[str, Any],
+        counts: ExportCounts,
+    ) -> None:
         inv = record.invoice
         bill_id = str(existing.get("Id") or "") or None
         vendor = self._name(ctx, "Vendor", inv["vendor_id"])
-        ours = self.store.ap_invoice_for_qbo_bill(ctx.org_id, ctx.legal_entity_id, bill_id) \
-            if bill_id else None
+        ours = (
+            self.store.ap_invoice_for_qbo_bill(ctx.org_id, ctx.legal_entity_id, bill_id)
+            if bill_id
+            else None
+        )
         where = f"bill {bill_id}" if bill_id else "a bill"
-        details = ", ".join(x for x in (
-            f"dated {existing['TxnDate']}" if existing.get("TxnDate") else "",
-            f"total {existing['TotalAmt']}" if existing.get("TotalAmt") is not None else "",
-        ) if x)
+        details = ", ".join(
+            x
+            for x in (
+                f"dated {existing['TxnDate']}" if existing.get("TxnDate") else "",
+                f"total {existing['TotalAmt']}" if existing.get("TotalAmt") is not None else "",
+            )
+            if x
+        )
         dup: dict[str, Any] = {
             "source": "export_log" if ours else "quickbooks",
             "qbo_bill_id": bill_id,
@@ -643,7 +859,8 @@ class BillExportService:
                 f"QuickBooks{' (' + details + ')' if details else ''}"
                 f"{', exported for AP invoice ' + ours if ours else ''}; it was not created "
                 "again. If it is this invoice, an operator can mark it exported "
-                "(mark_bill_exported); if not, correct the invoice number and submit again."),
+                "(mark_bill_exported); if not, correct the invoice number and submit again."
+            ),
         }
         if bill_id:
             dup["qbo_link"] = qbo_bill_link(bill_id)
@@ -652,28 +869,47 @@ class BillExportService:
         for key in ("TxnDate", "TotalAmt"):
             if existing.get(key) is not None:
                 dup[key.lower()] = existing[key]
-        if self.store.finish(record, owner, ExportState.DUPLICATE, int(self.clock()),
-                             duplicate_of=dup):
+        if self.store.finish(
+            record, owner, ExportState.DUPLICATE, int(self.clock()), duplicate_of=dup
+        ):
             counts.duplicate += 1
 
-    def _fault(self, ctx: Any, record: BillExport, invoice: ApInvoice, owner: str,
-               fault: QboError | None, counts: ExportCounts) -> None:
+    def _fault(
+        self,
+        ctx: Any,
+        record: BillExport,
+        invoice: ApInvoice,
+        owner: str,
+        fault: QboError | None,
+        counts: ExportCounts,
+    ) -> None:
         now = int(self.clock())
         if fault is None or fault.retryable or not isinstance(fault, QboValidationError):
             # Not a verdict on the bill: QBO may or may not have it; settle and look it up.
-            self.store.hold(record, owner, now + self.settle_seconds, now,
-                            _err(fault) if fault else None)
+            self.store.hold(
+                record, owner, now + self.settle_seconds, now, _err(fault) if fault else None
+            )
             counts.unknown += 1
             return
-        failure = {"code": _failure_code(fault), "message": self._explain(ctx, invoice, fault),
-                   "qbo_error": {"code": fault.code, "message": fault.message,
-                                 "detail": fault.detail, "element": fault.element,
-                                 "intuit_tid": fault.intuit_tid}}
+        failure = {
+            "code": _failure_code(fault),
+            "message": self._explain(ctx, invoice, fault),
+            "qbo_error": {
+                "code": fault.code,
+                "message": fault.message,
+                "detail": fault.detail,
+                "element": fault.element,
+                "intuit_tid": fault.intuit_tid,
+            },
+        }
         if self.store.finish(record, owner, ExportState.FAILED, now, failure=failure):
             counts.failed += 1
-            ctx.run.add_error(f"AP invoice {record.ap_invoice_id}: {failure['message']}",
-                              code=failure["code"], object_type="Bill",
-                              intuit_tid=fault.intuit_tid)
+            ctx.run.add_error(
+                f"AP invoice {record.ap_invoice_id}: {failure['message']}",
+                code=failure["code"],
+                object_type="Bill",
+                intuit_tid=fault.intuit_tid,
+            )
 
     def _explain(self, ctx: Any, invoice: ApInvoice, fault: QboError) -> str:
         """QBO's fault in words, naming the records involved."""
@@ -682,29 +918,41 @@ class BillExportService:
         if isinstance(fault, QboInvalidReferenceError):
             match = _REF_DETAIL.search(f"{fault.message} {fault.detail}")
             if match:
-                kind = next((k for k in _TYPE_WORDS if k.lower() == match.group(1).lower()),
-                            match.group(1))
-                field_name = next((f for f, k, i in refs if k == kind and i == match.group(2)),
-                                  None)
-                label = names.get((kind, match.group(2))) or f"{_TYPE_WORDS.get(kind, kind)} " \
-                    f"{match.group(2)}"
-                return (f"QuickBooks no longer has {label}"
-                        f"{' (' + field_name + ')' if field_name else ''}: it was deleted or "
-                        "merged there. Choose another record, or restore it in QuickBooks and "
-                        "sync, then submit the invoice again.")
+                kind = next(
+                    (k for k in _TYPE_WORDS if k.lower() == match.group(1).lower()), match.group(1)
+                )
+                field_name = next(
+                    (f for f, k, i in refs if k == kind and i == match.group(2)), None
+                )
+                label = (
+                    names.get((kind, match.group(2)))
+                    or f"{_TYPE_WORDS.get(kind, kind)} {match.group(2)}"
+                )
+                return (
+                    f"QuickBooks no longer has {label}"
+                    f"{' (' + field_name + ')' if field_name else ''}: it was deleted or "
+                    "merged there. Choose another record, or restore it in QuickBooks and "
+                    "sync, then submit the invoice again."
+                )
             listed = "; ".join(f"{f}: {names[(k, i)]}" for f, k, i in refs)
-            return ("QuickBooks says a record on this bill does not exist or was deleted "
-                    f"(records involved: {listed}). Check them in QuickBooks, sync, and submit "
-                    "the invoice again.")
+            return (
+                "QuickBooks says a record on this bill does not exist or was deleted "
+                f"(records involved: {listed}). Check them in QuickBooks, sync, and submit "
+                "the invoice again."
+            )
         if isinstance(fault, QboPeriodClosedError):
-            return (f"The invoice date {invoice.invoice_date} falls in a closed accounting "
-                    "period in QuickBooks; ask the accountant to reopen it, or change "
-                    "invoice_date and submit again.")
+            return (
+                f"The invoice date {invoice.invoice_date} falls in a closed accounting "
+                "period in QuickBooks; ask the accountant to reopen it, or change "
+                "invoice_date and submit again."
+            )
         listed = "; ".join(f"{f}: {names[(k, i)]}" for f, k, i in refs[:8])
         element = f" (field {fault.element})" if fault.element else ""
-        return (f"QuickBooks refused the bill{element}: {fault.message}"
-                f"{' - ' + fault.detail if fault.detail and fault.detail != fault.message else ''}"
-                f". Records involved: {listed}. Correct the invoice and submit it again.")
+        return (
+            f"QuickBooks refused the bill{element}: {fault.message}"
+            f"{' - ' + fault.detail if fault.detail and fault.detail != fault.message else ''}"
+            f". Records involved: {listed}. Correct the invoice and submit it again."
+        )
 
     def _name(self, ctx: Any, kind: str, qbo_id: str) -> str:
         word = _TYPE_WORDS.get(kind, kind)
@@ -713,15 +961,19 @@ class BillExportService:
         except Exception:  # noqa: BLE001 - a name is a nicety in an error message
             found = {}
         record = found.get((kind, qbo_id))
-        return f"{word} '{record.name}' ({qbo_id})" if record and record.name else \
-            f"{word} {qbo_id}"
+        return (
+            f"{word} '{record.name}' ({qbo_id})" if record and record.name else f"{word} {qbo_id}"
+        )
 
     @staticmethod
     def _report(ctx: Any, err: QboError, doing: str) -> None:
         ctx.run.add_error(
             f"QuickBooks did not answer while {doing} ({type(err).__name__}); the bills stay "
             "queued and the next sync continues safely, without creating any bill twice.",
-            code="quickbooks_unavailable", object_type="Bill", intuit_tid=err.intuit_tid)
+            code="quickbooks_unavailable",
+            object_type="Bill",
+            intuit_tid=err.intuit_tid,
+        )
 
     # -- attachments --------------------------------------------------------------------
 
@@ -733,33 +985,57 @@ class BillExportService:
                 return
             pdf = record.invoice.get("pdf") or {}
             state = dict(record.attachment or {})
-            if not record.qbo_bill_id or not pdf:
+            if record.state == ExportState.EXPORTING:
+                continue  # marker written just before `finish`: wait for the outcome
+            if record.state != ExportState.EXPORTED or not record.qbo_bill_id or not pdf:
+                self.store.drop_attachment(org, le, record.ap_invoice_id)
                 continue
             tries = int(state.get("tries", 0)) + 1
             try:
                 data = self.documents.fetch(pdf["bucket"], pdf["key"])
                 att = ctx.client.upload_attachment(
-                    "Bill", record.qbo_bill_id, pdf["file_name"],
-                    pdf.get("content_type", "application/pdf"), data,
-                    request_id=attachment_request_id(org, le, record.ap_invoice_id,
-                                                     record.qbo_bill_id))
+                    "Bill",
+                    record.qbo_bill_id,
+                    pdf["file_name"],
+                    pdf.get("content_type", "application/pdf"),
+                    data,
+                    request_id=attachment_request_id(
+                        org, le, record.ap_invoice_id, record.qbo_bill_id
+                    ),
+                )
             except Exception as exc:  # noqa: BLE001 - S3 or QBO; the bill itself is exported
                 done = tries >= ATTACHMENT_MAX_TRIES
-                message = str(exc) if type(exc).__name__ == "DocumentUnavailable" else (
-                    f"The invoice PDF could not be attached ({type(exc).__name__}).")
-                self.store.set_attachment(record, {
-                    "state": "failed" if done else "pending", "tries": tries,
-                    "message": message + ("" if done else " It will be retried.")}, done)
+                message = (
+                    str(exc)
+                    if type(exc).__name__ == "DocumentUnavailable"
+                    else (f"The invoice PDF could not be attached ({type(exc).__name__}).")
+                )
+                self.store.set_attachment(
+                    record,
+                    {
+                        "state": "failed" if done else "pending",
+                        "tries": tries,
+                        "message": message + ("" if done else " It will be retried."),
+                    },
+                    done,
+                )
                 continue
-            self.store.set_attachment(record, {"state": "attached",
-                                               "attachable_id": str(att.get("Id", "")),
-                                               "file_name": pdf["file_name"]}, True)
+            self.store.set_attachment(
+                record,
+                {
+                    "state": "attached",
+                    "attachable_id": str(att.get("Id", "")),
+                    "file_name": pdf["file_name"],
+                },
+                True,
+            )
             counts.attachments += 1
 
     # -- payments -----------------------------------------------------------------------
 
-    def apply_payment_changes(self, ctx: Any, bills: list[dict[str, Any]],
-                              bill_payments: list[dict[str, Any]]) -> int:
+    def apply_payment_changes(
+        self, ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
+    ) -> int:
         """Update payment state of our exported bills from CDC Bill/BillPayment changes.
 
         Paid means Balance == 0 (a partial payment also links the bill)."""
@@ -780,7 +1056,7 @@ class BillExportService:
         by_id = {str(b["Id"]): b for b in bills if b.get("Id")}
         missing = sorted(linked - set(by_id))
         for start in range(0, len(missing), 100):
-            where = "Id IN (" + ", ".join(_quote(i) for i in missing[start:start + 100]) + ")"
+            where = "Id IN (" + ", ".join(_quote(i) for i in missing[start : start + 100]) + ")"
             for page in ctx.client.query_all("Bill", where=where):
                 by_id.update({str(b["Id"]): b for b in page})
         updated = 0
@@ -789,26 +1065,39 @@ class BillExportService:
             if ap is None:
                 continue  # not one of ours
             if bill.get("status") == "Deleted":
-                payment = {"state": str(PaymentState.UNPAID), "qbo_bill_deleted": True,
-                           "message": "The bill was deleted in QuickBooks."}
+                payment = {
+                    "state": str(PaymentState.UNPAID),
+                    "qbo_bill_deleted": True,
+                    "message": "The bill was deleted in QuickBooks.",
+                }
             else:
-                payment = _payment(_money(bill.get("TotalAmt")), _money(bill.get("Balance")),
-                                   paid_on.get(bill_id), bill)
+                payment = _payment(
+                    _money(bill.get("TotalAmt")),
+                    _money(bill.get("Balance")),
+                    paid_on.get(bill_id),
+                    bill,
+                )
             try:
                 self.store.set_payment(org, le, ap, payment)
                 updated += 1
             except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
-                logger.warning("payment state not saved",
-                               extra={"ap_invoice_id": ap, "error_type": type(exc).__name__})
+                logger.warning(
+                    "payment state not saved",
+                    extra={"ap_invoice_id": ap, "error_type": type(exc).__name__},
+                )
         if updated:
             ctx.run.progress("BillPayment", changed=updated)
         return updated
 
 
-def _payment(total: Decimal, balance: Decimal, paid_on: str | None,
-             bill: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"total": float(total), "balance": float(balance),
-                           "amount_paid": float(total - balance)}
+def _payment(
+    total: Decimal, balance: Decimal, paid_on: str | None, bill: dict[str, Any]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "total": float(total),
+        "balance": float(balance),
+        "amount_paid": float(total - balance),
+    }
     if balance <= 0 and total > 0:
         out["state"] = str(PaymentState.PAID)
         updated = str((bill.get("MetaData") or {}).get("LastUpdatedTime") or "")[:10]
@@ -862,12 +1151,15 @@ def export_queued(ctx: Any) -> dict[str, int]:
 
 def run_export_job(message: dict[str, Any], ctx: Any) -> dict[str, int]:
     """An `export_bills` queue message (sent after a submission)."""
-    if message.get("org_id") not in (None, ctx.org_id) or \
-            message.get("legal_entity_id") not in (None, ctx.legal_entity_id):
+    if message.get("org_id") not in (None, ctx.org_id) or message.get("legal_entity_id") not in (
+        None,
+        ctx.legal_entity_id,
+    ):
         raise ValueError("export job message does not match its context")
     return _service().export_pending(ctx).as_dict()
 
 
-def apply_payment_changes(ctx: Any, bills: list[dict[str, Any]],
-                          bill_payments: list[dict[str, Any]]) -> int:
+def apply_payment_changes(
+    ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
+) -> int:
     return _service().apply_payment_changes(ctx, bills, bill_payments)

@@ -24,7 +24,7 @@ from qbo_connector.logic.ports import (
 from qbo_connector.models.errors import Conflict, NotFound
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
 from qbo_connector.models.oauth_attempt import OAuthAttempt
-from qbo_connector.observability import logger
+from qbo_connector.observability import logger, metrics
 
 SCOPES = ["com.intuit.quickbooks.accounting", "openid", "email", "profile"]
 DUPLICATE_SETTING_PATH = (
@@ -142,9 +142,11 @@ class ConnectionService:
                 "click Connect to QuickBooks again, then finish the steps in one sitting.",
             )
         try:
-            return self._complete(attempt, params)
+            outcome = self._complete(attempt, params)
         finally:
             self._attempts.finish(attempt)
+        metrics.add_metric(name=f"Connection_{outcome.outcome}", unit="Count", value=1)
+        return outcome
 
     def _complete(self, attempt: OAuthAttempt, params: dict[str, str]) -> CallbackOutcome:
         le_id = attempt.legal_entity_id

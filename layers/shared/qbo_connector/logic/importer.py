@@ -20,8 +20,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from qbo_connector.adapters.qbo_auth import ReconnectRequired, TokenPersistError
 from qbo_connector.adapters.qbo_faults import (
     QboAuthenticationError,
@@ -34,8 +32,7 @@ from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext, 
 from qbo_connector.models.legal_entity import LegalEntity
 from qbo_connector.models.sync_profile import SyncProfile
 from qbo_connector.models.sync_run import Checkpoint, SyncMode, SyncRun, TypeProgress
-
-logger = Logger(child=True)
+from qbo_connector.observability import logger
 
 PAGE_SIZE = 1000
 CDC_OVERLAP_SECONDS = 300  # clock skew and objects saved while the last sync started

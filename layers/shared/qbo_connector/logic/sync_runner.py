@@ -11,8 +11,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from qbo_connector.adapters.qbo_faults import QboThrottledError, QboUnavailableError
 from qbo_connector.logic.connection import iso
 from qbo_connector.logic.importer import CHECKPOINT, FATAL, ImportEngine, describe_qbo_error
@@ -21,8 +19,7 @@ from qbo_connector.logic.sync_runs import DEAD_WORKER_REASON, LEASE_SECONDS, las
 from qbo_connector.models.errors import InvalidInput
 from qbo_connector.models.sync_profile import SyncProfile
 from qbo_connector.models.sync_run import RunStatus, SyncRun
-
-logger = Logger(child=True)
+from qbo_connector.observability import logger, metrics
 
 MAX_DEFERRALS = 3  # continuations after throttling/outages before the run fails
 DEFER_SECONDS = 120
@@ -149,7 +146,7 @@ class SyncRunner:
                 logger.warning("QBO busy; sync continues later", extra={"sync_id": sync_id})
                 return self._continue(handle, delay=DEFER_SECONDS * run.deferrals)
             return self._finish(handle, fatal=exc)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a bug must end the run as failed, not stuck
             logger.exception("sync failed unexpectedly", extra={"sync_id": sync_id})
             return self._finish(handle, fatal=exc)
 
@@ -242,7 +239,9 @@ class SyncRunner:
         run.checkpoint = None
         if run.started_epoch is not None:
             run.duration_seconds = round(now - run.started_epoch, 3)
-        self._runs.finish_if_open(run)
+        if self._runs.finish_if_open(run):
+            metrics.add_metric(name=f"SyncRuns_{status}", unit="Count", value=1)
+            metrics.add_metric(name="QboApiCalls", unit="Count", value=run.total_api_calls())
         if release:
             self._entities.release_sync_lease(
                 run.org_id, run.legal_entity_id, run.sync_id, last_sync_summary(run)

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from qbo_connector.api.auth import Caller, require_root_admin, require_same_org
 from qbo_connector.logic.connection import iso
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
@@ -27,8 +25,7 @@ from qbo_connector.models.sync_run import (
     Trigger,
     new_sync_id,
 )
-
-logger = Logger(child=True)
+from qbo_connector.observability import logger
 
 # Longer than the worker's 900 s timeout: a live worker renews it at every page, and a
 # dead one stops blocking the entity once it lapses.

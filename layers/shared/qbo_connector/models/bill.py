@@ -56,8 +56,9 @@ def _money(value: Any, field_name: str, *, allow_zero: bool = True) -> Decimal:
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise InvalidInput(f"{field_name} must be a number such as 125.50.",
-                           field=field_name) from None
+        raise InvalidInput(
+            f"{field_name} must be a number such as 125.50.", field=field_name
+        ) from None
     if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
         raise InvalidInput(
             f"{field_name} must be {'zero or ' if allow_zero else ''}positive; credits are "
@@ -65,8 +66,9 @@ def _money(value: Any, field_name: str, *, allow_zero: bool = True) -> Decimal:
             field=field_name,
         )
     if amount != amount.quantize(Decimal("0.01")) and field_name.endswith("amount"):
-        raise InvalidInput(f"{field_name} has more than 2 decimals; round it to cents.",
-                           field=field_name)
+        raise InvalidInput(
+            f"{field_name} has more than 2 decimals; round it to cents.", field=field_name
+        )
     return amount
 
 
@@ -78,22 +80,29 @@ def _text(value: Any, field_name: str, limit: int, *, required: bool = False) ->
     if not isinstance(value, str):
         raise InvalidInput(f"{field_name} must be text.", field=field_name)
     if len(value) > limit:
-        raise InvalidInput(f"{field_name} is {len(value)} characters; QuickBooks accepts at "
-                           f"most {limit}. Shorten it.", field=field_name)
+        raise InvalidInput(
+            f"{field_name} is {len(value)} characters; QuickBooks accepts at "
+            f"most {limit}. Shorten it.",
+            field=field_name,
+        )
     return value
 
 
 def _ref(value: Any, field_name: str, *, required: bool = False) -> str | None:
     if value is None or value == "":
         if required:
-            raise InvalidInput(f"{field_name} is required: the QuickBooks id of the record, "
-                               "as listed by GET /legal-entities/{id}/records.", field=field_name)
+            raise InvalidInput(
+                f"{field_name} is required: the QuickBooks id of the record, "
+                "as listed by GET /legal-entities/{id}/records.",
+                field=field_name,
+            )
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not _QBO_ID.match(value):
-        raise InvalidInput(f"{field_name} must be a QuickBooks record id such as \"42\".",
-                           field=field_name)
+        raise InvalidInput(
+            f'{field_name} must be a QuickBooks record id such as "42".', field=field_name
+        )
     return value
 
 
@@ -108,8 +117,9 @@ def _date(value: Any, field_name: str, *, required: bool = False) -> str | None:
             raise ValueError(text)
         return date.fromisoformat(text).isoformat()
     except ValueError:
-        raise InvalidInput(f"{field_name} must be a date written YYYY-MM-DD.",
-                           field=field_name) from None
+        raise InvalidInput(
+            f"{field_name} must be a date written YYYY-MM-DD.", field=field_name
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -154,33 +164,39 @@ class ApInvoice:
     @classmethod
     def parse(cls, body: Any) -> ApInvoice:
         if not isinstance(body, dict):
-            raise InvalidInput("The body must be a JSON object describing the AP invoice.",
-                               field="body")
+            raise InvalidInput(
+                "The body must be a JSON object describing the AP invoice.", field="body"
+            )
         ap_id = validate_id(body.get("ap_invoice_id"), "ap_invoice_id")
-        number = _text(body.get("invoice_number"), "invoice_number", DOC_NUMBER_MAX,
-                       required=True)
+        number = _text(body.get("invoice_number"), "invoice_number", DOC_NUMBER_MAX, required=True)
         assert number is not None
         if not number.strip():
-            raise InvalidInput("invoice_number is blank; send the vendor's invoice number.",
-                               field="invoice_number")
+            raise InvalidInput(
+                "invoice_number is blank; send the vendor's invoice number.", field="invoice_number"
+            )
         invoice_date = _date(body.get("invoice_date"), "invoice_date", required=True)
         assert invoice_date is not None
         due = _date(body.get("due_date"), "due_date")
         if due is not None and due < invoice_date:
-            raise InvalidInput("due_date is before invoice_date; correct one of them.",
-                               field="due_date")
+            raise InvalidInput(
+                "due_date is before invoice_date; correct one of them.", field="due_date"
+            )
         currency = body.get("currency")
-        if currency is not None and (not isinstance(currency, str)
-                                     or not _CURRENCY.match(currency)):
-            raise InvalidInput("currency must be an ISO 4217 code such as USD.",
-                               field="currency")
+        if currency is not None and (
+            not isinstance(currency, str) or not _CURRENCY.match(currency)
+        ):
+            raise InvalidInput("currency must be an ISO 4217 code such as USD.", field="currency")
         raw_lines = body.get("lines")
         if not isinstance(raw_lines, list) or not raw_lines:
-            raise InvalidInput("lines must list at least one line (amount and GL account or "
-                               "item).", field="lines")
+            raise InvalidInput(
+                "lines must list at least one line (amount and GL account or item).", field="lines"
+            )
         if len(raw_lines) > MAX_LINES:
-            raise InvalidInput(f"lines has {len(raw_lines)} lines; at most {MAX_LINES} are "
-                               "accepted. Split the invoice.", field="lines")
+            raise InvalidInput(
+                f"lines has {len(raw_lines)} lines; at most {MAX_LINES} are "
+                "accepted. Split the invoice.",
+                field="lines",
+            )
         lines = tuple(_line(raw, f"lines[{i}]") for i, raw in enumerate(raw_lines))
         return cls(
             ap_invoice_id=ap_id,
@@ -303,29 +319,38 @@ def _line(raw: Any, where: str) -> BillLine:
     account = _ref(raw.get("account_id"), f"{where}.account_id")
     item = _ref(raw.get("item_id"), f"{where}.item_id")
     if bool(account) == bool(item):
-        raise InvalidInput(f"{where} needs exactly one of account_id (an expense line) or "
-                           "item_id (an item line).", field=where)
+        raise InvalidInput(
+            f"{where} needs exactly one of account_id (an expense line) or item_id (an item line).",
+            field=where,
+        )
     amount = _money(raw.get("amount"), f"{where}.amount")
     qty = unit_price = None
     if raw.get("qty") is not None or raw.get("unit_price") is not None:
         if account:
-            raise InvalidInput(f"{where}: qty and unit_price apply to item lines only; use "
-                               "item_id or drop them.", field=f"{where}.qty")
+            raise InvalidInput(
+                f"{where}: qty and unit_price apply to item lines only; use item_id or drop them.",
+                field=f"{where}.qty",
+            )
         q = _money(raw.get("qty", 1), f"{where}.qty", allow_zero=False)
         p = _money(raw.get("unit_price", 0), f"{where}.unit_price")
-        if raw.get("unit_price") is not None and (q * p).quantize(
-            Decimal("0.01"), ROUND_HALF_UP
-        ) != amount:
-            raise InvalidInput(f"{where}: qty x unit_price is {q * p}, not amount {amount}; "
-                               "correct one of them.", field=f"{where}.amount")
+        if (
+            raw.get("unit_price") is not None
+            and (q * p).quantize(Decimal("0.01"), ROUND_HALF_UP) != amount
+        ):
+            raise InvalidInput(
+                f"{where}: qty x unit_price is {q * p}, not amount {amount}; correct one of them.",
+                field=f"{where}.amount",
+            )
         qty, unit_price = str(q), (str(p) if raw.get("unit_price") is not None else None)
     billable = raw.get("billable", False)
     if not isinstance(billable, bool):
         raise InvalidInput(f"{where}.billable must be true or false.", field=f"{where}.billable")
     customer = _ref(raw.get("customer_id"), f"{where}.customer_id")
     if billable and not customer:
-        raise InvalidInput(f"{where}: a billable line needs customer_id (who it is billed to).",
-                           field=f"{where}.customer_id")
+        raise InvalidInput(
+            f"{where}: a billable line needs customer_id (who it is billed to).",
+            field=f"{where}.customer_id",
+        )
     return BillLine(
         amount=str(amount.quantize(Decimal("0.01"))),
         account_id=account,
@@ -349,8 +374,9 @@ def _pdf(raw: Any) -> PdfRef | None:
     key = _text(raw.get("key"), "pdf.key", 1024, required=True)
     name = _text(raw.get("file_name"), "pdf.file_name", 200) or (key or "").rsplit("/", 1)[-1]
     if not name.lower().endswith(".pdf"):
-        raise InvalidInput("pdf.file_name must end in .pdf (QuickBooks shows it by name).",
-                           field="pdf.file_name")
+        raise InvalidInput(
+            "pdf.file_name must end in .pdf (QuickBooks shows it by name).", field="pdf.file_name"
+        )
     assert bucket is not None and key is not None
     return PdfRef(bucket=bucket, key=key, file_name=name)
 

@@ -1,15 +1,15 @@
 """DynamoDB export log of AP invoices (BillExportsTable).
 
-Items, all under `pk = "{org}#{le}"`:
+Items (`P = "{org}#{le}"`):
 
-- bill            `sk = ap_invoice_id` (ids start with a letter or digit), `dup_key =
+- bill            `pk = P`, `sk = ap_invoice_id`, `dup_key =
                   "{org}#{le}#{vendor_id}#{normalized number}"` (GSI `by_duplicate_key`);
-- vendor+number   `sk = "#claim#{vendor_id}#{number}"`, `owner = ap_invoice_id`: a
-  claim          conditional put makes our own vendor + number uniqueness race-free;
-- outbox marker   `sk = "#pending#{ap_invoice_id}"` while a bill is queued/exporting, and
-                  `"#attach#{ap_invoice_id}"` while its PDF still has to be uploaded, so a
-                  run finds its work without reading the whole log;
-- QBO id map      `sk = "#qbo#{qbo_bill_id}"` → ap_invoice_id, for payment changes.
+- vendor+number   `pk = P#claim`, `sk = "#claim#{vendor_id}#{number}"`, `owner`, `token`,
+  claim           `at`: a conditional put makes our vendor + number uniqueness race-free;
+- outbox marker   `pk = P#pending`, `sk = "#pending#{ap_invoice_id}"`, `gen`, `at` while a
+                  bill is queued/exporting, and `pk = P#attach` while its PDF still has to
+                  be uploaded, so a run finds its work without reading the whole log;
+- QBO id map      `pk = P#qbo`, `sk = "#qbo#{qbo_bill_id}"` → ap_invoice_id (payments).
 
 Every state change is conditional on the state (and lease owner) it starts from, so
 two workers can never both export one bill, and a worker that lost its lease cannot
@@ -49,6 +49,12 @@ def partition(org_id: str, legal_entity_id: str) -> str:
 
 def dup_key(org_id: str, legal_entity_id: str, vendor_id: str, normalized: str) -> str:
     return f"{org_id}#{legal_entity_id}#{vendor_id}#{normalized}"
+
+
+def _side(org_id: str, legal_entity_id: str, kind: str) -> str:
+    """The partition of one kind of internal item (claims, markers, id map): kept apart
+    from the bills so a marker query reads only markers."""
+    return f"{partition(org_id, legal_entity_id)}#{kind}"
 
 
 def _claim_sk(vendor_id: str, normalized: str) -> str:
@@ -106,30 +112,34 @@ class BillExportStore:
 
     def ap_invoice_for_qbo_bill(self, org_id: str, le_id: str, qbo_bill_id: str) -> str | None:
         item = self._table.get_item(
-            Key={"pk": partition(org_id, le_id), "sk": f"#qbo#{qbo_bill_id}"}
+            Key={"pk": _side(org_id, le_id, "qbo"), "sk": f"#qbo#{qbo_bill_id}"}
         ).get("Item")
         return str(item["ap_invoice_id"]) if item else None
 
-    def _marked(self, org_id: str, le_id: str, prefix: str, limit: int) -> list[str]:
-        ids: list[str] = []
+    def _marked(self, org_id: str, le_id: str, prefix: str, limit: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(partition(org_id, le_id))
+            "KeyConditionExpression": Key("pk").eq(_side(org_id, le_id, prefix.strip("#")))
             & Key("sk").begins_with(prefix),
             "ConsistentRead": True,
         }
-        while len(ids) < limit:
+        while len(found) < limit:
             page = self._table.query(**kwargs)
-            ids.extend(str(i["sk"])[len(prefix) :] for i in page.get("Items", []))
+            for item in page.get("Items", []):
+                found.append({**plain(item), "id": str(item["sk"])[len(prefix) :]})
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return ids[:limit]
+        return found[:limit]
 
     def pending_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]:
-        return self._marked(org_id, le_id, _PENDING, limit)
+        """Queued/exporting bills (and crash leftovers), oldest submission first."""
+        markers = self._marked(org_id, le_id, _PENDING, limit)
+        markers.sort(key=lambda m: (int(m.get("at", 0)), m["id"]))
+        return [m["id"] for m in markers]
 
     def attachment_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]:
-        return self._marked(org_id, le_id, "#attach#", limit)
+        return [m["id"] for m in self._marked(org_id, le_id, "#attach#", limit)]
 
     def get_many(self, org_id: str, le_id: str, ids: Iterable[str]) -> list[BillExport]:
         wanted = list(dict.fromkeys(ids))
@@ -182,7 +192,7 @@ class BillExportStore:
 
     def claim(self, org_id: str, le_id: str, vendor_id: str, normalized: str) -> Claim | None:
         item = self._table.get_item(
-            Key={"pk": partition(org_id, le_id), "sk": _claim_sk(vendor_id, normalized)},
+            Key={"pk": _side(org_id, le_id, "claim"), "sk": _claim_sk(vendor_id, normalized)},
             ConsistentRead=True,
         ).get("Item")
         if not item:
@@ -215,7 +225,7 @@ class BillExportStore:
         try:
             self._table.put_item(
                 Item={
-                    "pk": partition(record.org_id, record.legal_entity_id),
+                    "pk": _side(record.org_id, record.legal_entity_id, "claim"),
                     "sk": _claim_sk(*claim),
                     "owner": record.ap_invoice_id,
                     "token": uuid.uuid4().hex,
@@ -239,7 +249,7 @@ class BillExportStore:
         """Drop a claim only if `ap_invoice_id` still holds it (repeatable)."""
         try:
             self._table.delete_item(
-                Key={"pk": partition(org_id, le_id), "sk": _claim_sk(*claim)},
+                Key={"pk": _side(org_id, le_id, "claim"), "sk": _claim_sk(*claim)},
                 ConditionExpression="#o = :me",
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":me": ap_invoice_id},
@@ -252,7 +262,7 @@ class BillExportStore:
         """The outbox marker, written *before* the queued record so no queued bill lacks one."""
         self._table.put_item(
             Item={
-                "pk": partition(record.org_id, record.legal_entity_id),
+                "pk": _side(record.org_id, record.legal_entity_id, "pending"),
                 "sk": f"{_PENDING}{record.ap_invoice_id}",
                 "gen": record.generation,
                 "at": now,
@@ -270,7 +280,7 @@ class BillExportStore:
         """Delete a marker of generation ≤ `up_to_generation` (a newer submission's marker
         survives), or of a missing record once it is older than `older_than`."""
         kwargs: dict[str, Any] = {
-            "Key": {"pk": partition(org_id, le_id), "sk": f"{_PENDING}{ap_invoice_id}"}
+            "Key": {"pk": _side(org_id, le_id, "pending"), "sk": f"{_PENDING}{ap_invoice_id}"}
         }
         if up_to_generation is not None:
             kwargs["ConditionExpression"] = "gen <= :g"
@@ -458,7 +468,7 @@ class BillExportStore:
     def _map_qbo_bill(self, record: BillExport, bill_id: str) -> None:
         self._table.put_item(
             Item={
-                "pk": partition(record.org_id, record.legal_entity_id),
+                "pk": _side(record.org_id, record.legal_entity_id, "qbo"),
                 "sk": f"#qbo#{bill_id}",
                 "ap_invoice_id": record.ap_invoice_id,
             }
@@ -477,12 +487,16 @@ class BillExportStore:
         False: the lease was lost (another worker owns the outcome).
         """
         assert state in (ExportState.EXPORTED, ExportState.DUPLICATE, ExportState.FAILED)
-        pk = partition(record.org_id, record.legal_entity_id)
         bill_id = fields.get("qbo_bill_id")
         if state == ExportState.EXPORTED and bill_id:
             self._map_qbo_bill(record, str(bill_id))
             if record.invoice.get("pdf"):
-                self._table.put_item(Item={"pk": pk, "sk": f"#attach#{record.ap_invoice_id}"})
+                self._table.put_item(
+                    Item={
+                        "pk": _side(record.org_id, record.legal_entity_id, "attach"),
+                        "sk": f"#attach#{record.ap_invoice_id}",
+                    }
+                )
         sets = ["#s = :state", "updated_at = :at"]
         values: dict[str, Any] = {":state": str(state), ":at": _iso(now)}
         names: dict[str, str] = {}
@@ -540,7 +554,10 @@ class BillExportStore:
                 return  # a repeated mark: already exported against this bill
             try:  # withdraw the map we wrote for a mark that did not happen
                 self._table.delete_item(
-                    Key={"pk": pk, "sk": f"#qbo#{qbo_bill_id}"},
+                    Key={
+                        "pk": _side(record.org_id, record.legal_entity_id, "qbo"),
+                        "sk": f"#qbo#{qbo_bill_id}",
+                    },
                     ConditionExpression="ap_invoice_id = :me",
                     ExpressionAttributeValues={":me": record.ap_invoice_id},
                 )
@@ -562,7 +579,7 @@ class BillExportStore:
 
     def drop_attachment(self, org_id: str, le_id: str, ap_invoice_id: str) -> None:
         self._table.delete_item(
-            Key={"pk": partition(org_id, le_id), "sk": f"#attach#{ap_invoice_id}"}
+            Key={"pk": _side(org_id, le_id, "attach"), "sk": f"#attach#{ap_invoice_id}"}
         )
 
     def set_payment(

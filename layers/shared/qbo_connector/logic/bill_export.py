@@ -309,8 +309,9 @@ class BillExportService:
         Steps (each repeatable, no transaction): (1) the claim, conditional on being free,
         ours, or exactly the stale claim we inspected; (2) the outbox marker; (3) the
         record, conditional on what we read; (4) release of the old number's claim;
-        (5) re-read of the claim: if a racing submission took it over meanwhile, our
-        queued record steps down to `duplicate` (conditional on still being queued).
+        (5) for a resubmission, re-read of the claim: if a racing submission took it over
+        meanwhile (possible while our old record read failed/duplicate), our queued record
+        steps down to `duplicate` (conditional on still being queued).
         """
         org, le = record.org_id, record.legal_entity_id
         take_over: Claim | None = None
@@ -374,6 +375,10 @@ class BillExportService:
         if record.state != ExportState.QUEUED:
             if existing is not None:  # the replaced queued record's marker, if any
                 self.store.drop_pending(org, le, record.ap_invoice_id, record.generation)
+            return record
+        if existing is None:
+            # A brand-new invoice's claim can only be taken over once it is older than
+            # CLAIM_GRACE_SECONDS (far beyond the API's 29 s): nobody raced us.
             return record
         holder = self.store.claim(org, le, *claim)
         if holder is not None and holder.owner != record.ap_invoice_id:
@@ -534,33 +539,42 @@ class BillExportService:
         org, le = ctx.org_id, ctx.legal_entity_id
         owner = f"{getattr(ctx, 'sync_id', None) or 'job'}:{uuid.uuid4().hex[:12]}"
         ids = self.store.pending_ids(org, le)
-        if ids:
+        refreshed = False
+        # Read the log a chunk at a time: a run that stops early (QBO not answering) has
+        # read only what it tried.
+        for start in range(0, len(ids), self.batch_size):
+            if ctx.time_left_ms() < RESERVE_MS:
+                counts.skipped += len(ids) - start
+                break
+            page = ids[start : start + self.batch_size]
             now = int(self.clock())
-            found = {r.ap_invoice_id: r for r in self.store.get_many(org, le, ids)}
-            self._drop_stale_markers(org, le, ids, found, now)
-            records = [
-                r
-                for r in found.values()
-                if r.state == ExportState.QUEUED
-                or (r.state == ExportState.EXPORTING and (r.lease_until or 0) < now)
+            found = {r.ap_invoice_id: r for r in self.store.get_many(org, le, page)}
+            self._drop_stale_markers(org, le, page, found, now)
+            chunk = [
+                found[i]
+                for i in page
+                if i in found
+                and (
+                    found[i].state == ExportState.QUEUED
+                    or (
+                        found[i].state == ExportState.EXPORTING
+                        and (found[i].lease_until or 0) < now
+                    )
+                )
             ]
-            counts.skipped = sum(
+            counts.skipped += sum(
                 1
                 for r in found.values()
                 if r.state == ExportState.EXPORTING and (r.lease_until or 0) >= now
             )
-            records.sort(key=lambda r: (r.submitted_at, r.ap_invoice_id))
-            if records:
+            if not chunk:
+                continue
+            if not refreshed:
                 self._refresh_preferences(ctx)
-            for start in range(0, len(records), self.batch_size):
-                if ctx.time_left_ms() < RESERVE_MS:
-                    counts.skipped += len(records) - start
-                    break
-                if not self._export_chunk(
-                    ctx, records[start : start + self.batch_size], owner, counts
-                ):
-                    counts.skipped += max(0, len(records) - start - self.batch_size)
-                    break
+                refreshed = True
+            if not self._export_chunk(ctx, chunk, owner, counts):
+                counts.skipped += max(0, len(ids) - start - self.batch_size)
+                break
         self._upload_attachments(ctx, counts)
         ctx.run.progress("Bill", **{k: v for k, v in counts.as_dict().items() if v})
         return counts

@@ -455,7 +455,8 @@ class BillExport:
         if self.attachment:
             out["attachment"] = self.attachment
         if self.state == ExportState.EXPORTED:
-            out["payment"] = self.payment
+            # Internal bookkeeping (the QBO SyncToken seen) stays out of the answer.
+            out["payment"] = {k: v for k, v in self.payment.items() if not k.startswith("qbo_")}
         if self.marked_by:
             out["marked_by"] = self.marked_by
         return out

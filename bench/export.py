@@ -31,8 +31,6 @@ for _path in (ROOT / "layers" / "shared", ROOT):
         sys.path.insert(0, str(_path))
 
 ORG, LE = "org-bench", "le-bench"
-TABLES = {"BILL_EXPORTS_TABLE": "bench-bill-exports", "RECORDS_TABLE": "bench-records",
-          "LEGAL_ENTITIES_TABLE": "bench-legal-entities"}
 MASTER_TYPES = ("Vendor", "Account", "Class", "Department", "Item", "Customer", "TaxCode",
                 "Term")
 
@@ -75,27 +73,6 @@ class _Ctx:
         return 900_000
 
 
-def _create_tables() -> None:
-    from qbo_connector.adapters import aws
-
-    ddb = aws.client("dynamodb")
-    keys = [{"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"}]
-    attrs = [{"AttributeName": "pk", "AttributeType": "S"},
-             {"AttributeName": "sk", "AttributeType": "S"}]
-    ddb.create_table(
-        TableName=TABLES["BILL_EXPORTS_TABLE"], BillingMode="PAY_PER_REQUEST", KeySchema=keys,
-        AttributeDefinitions=[*attrs, {"AttributeName": "dup_key", "AttributeType": "S"}],
-        GlobalSecondaryIndexes=[{
-            "IndexName": "by_duplicate_key",
-            "KeySchema": [{"AttributeName": "dup_key", "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "ALL"}}],
-    )
-    for name in (TABLES["RECORDS_TABLE"], TABLES["LEGAL_ENTITIES_TABLE"]):
-        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=keys,
-                         AttributeDefinitions=attrs)
-
-
 def _access_token(sandbox: Any, realm: str) -> str:
     """A sandbox access token for the realm, as if its administrator had consented."""
     from qbo_sandbox.oauth import Grant
@@ -117,7 +94,7 @@ def _import_master_data(sandbox: Any, realm: str) -> dict[str, dict[str, str]]:
     """The company's master data in the RecordsTable, keyed as the importer keys it."""
     from qbo_connector.adapters import aws
 
-    table = aws.resource("dynamodb").Table(TABLES["RECORDS_TABLE"])
+    table = aws.resource("dynamodb").Table(os.environ["RECORDS_TABLE"])
     names: dict[str, dict[str, str]] = {}
     with table.batch_writer() as batch:
         for kind in MASTER_TYPES:
@@ -141,8 +118,13 @@ def main(bills: int) -> None:
     os.environ.update({
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1", "SYNC_QUEUE_URL": "", **TABLES,
+        "AWS_REGION": "us-east-1",
     })
+    # The tables come from template.yaml itself (the local stack's bootstrap).
+    from local_stack.bootstrap import template_resources
+
+    os.environ.update(template_resources(os.environ["AWS_ENDPOINT_URL"]))
+    os.environ["SYNC_QUEUE_URL"] = ""  # the bench drives the export engine directly
     from qbo_connector.adapters.bill_export_store import BillExportStore
     from qbo_connector.adapters.invoice_documents import InvoiceDocuments
     from qbo_connector.adapters.qbo_client import QboClient, RealmPacer
@@ -152,7 +134,6 @@ def main(bills: int) -> None:
 
     server = SandboxServer(port=0).start()
     try:
-        _create_tables()
         sandbox = server.sandbox
         realm = sandbox.create_company(warn_duplicate_bill_number=True).realm_id
         names = _import_master_data(sandbox, realm)

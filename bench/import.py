@@ -34,18 +34,6 @@ SHARES = {
     "Class": 0.025,
     "Department": 0.025,
 }
-TYPES = (
-    "Vendor",
-    "Account",
-    "Class",
-    "Department",
-    "Item",
-    "Term",
-    "TaxCode",
-    "TaxRate",
-    "Customer",
-    "Currency",
-)
 
 
 def event(sample: str, **changes: Any) -> dict[str, Any]:
@@ -114,7 +102,9 @@ def main() -> None:
         profile["profile"].update(export_bills=False, import_payments=False)
         assert stack.invoke("OpsFunction", profile)["ok"]
 
-        counts = {t: len(sandbox.list_objects(realm, t)) for t in TYPES}
+        from qbo_connector.models.sync_profile import DEFAULT_OBJECT_TYPES
+
+        counts = {t: len(sandbox.list_objects(realm, t)) for t in DEFAULT_OBJECT_TYPES}
         expected = sum(-(-n // 1000) for n in counts.values())
         print(
             json.dumps(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -259,3 +260,29 @@ def _default_policy() -> str:
 def bootstrap(template: Template, resolver: Resolver, endpoint_url: str) -> dict[str, Physical]:
     """Create (or find) the template's local resources; returns the physical values."""
     return Bootstrapper(template, resolver, endpoint_url).run()
+
+
+def template_resources(
+    endpoint_url: str, template_path: Path | str | None = None
+) -> dict[str, str]:
+    """Create the template's resources on a moto server; return the Globals environment
+    (table names, queue URL, key id...) that points the connector at them.
+
+    For tests and benches that need the real tables without the whole local stack.
+    """
+    from .template import DEFAULT_TEMPLATE, Resolver, Template
+
+    template = Template(template_path or DEFAULT_TEMPLATE)
+    resolver = Resolver(template)
+    resolver.parameters.update(
+        {
+            "Stage": "local",
+            "JwtIssuer": "https://idp.qbo-connector.localhost/",
+            "JwtAudience": "qbo-connector-local",
+            "FrontendOrigin": "http://localhost:3000",
+            "OAuthRedirectUri": "http://localhost/oauth/callback",
+        }
+    )
+    bootstrap(template, resolver, endpoint_url)
+    variables = template.globals_fn.get("Environment", {}).get("Variables", {})
+    return {k: str(v) for k, v in resolver.resolve(variables).items()}

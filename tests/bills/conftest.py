@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import secrets
 import socket
 import sys
@@ -28,6 +29,7 @@ for _path in (_ROOT / "layers" / "shared", _ROOT):
 
 from moto.server import ThreadedMotoServer  # noqa: E402
 
+from local_stack.bootstrap import template_resources  # noqa: E402
 from qbo_connector.adapters import aws  # noqa: E402
 from qbo_connector.adapters.bill_export_store import BillExportStore  # noqa: E402
 from qbo_connector.adapters.invoice_documents import InvoiceDocuments  # noqa: E402
@@ -46,9 +48,6 @@ from qbo_sandbox.oauth import Grant  # noqa: E402
 from qbo_sandbox.server import SandboxServer  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-BILLS_TABLE = "test-bill-exports"
-RECORDS_TABLE = "test-records"
-ENTITIES_TABLE = "test-legal-entities"
 PDF_BUCKET = "ap-invoices"
 MASTER_TYPES = ["Vendor", "Account", "Class", "Department", "Item", "Customer", "TaxCode", "Term"]
 _ids = itertools.count(1)
@@ -89,28 +88,15 @@ def aws_env(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-        "BILL_EXPORTS_TABLE": BILLS_TABLE, "RECORDS_TABLE": RECORDS_TABLE,
-        "LEGAL_ENTITIES_TABLE": ENTITIES_TABLE, "SYNC_QUEUE_URL": "",
     }.items():
         monkeypatch.setenv(key, value)
+    # The tables come from template.yaml itself: no hand-kept copy to drift.
+    for key, value in template_resources(moto_url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("SYNC_QUEUE_URL", "")  # these tests run export jobs directly
     from qbo_connector import wiring
 
     wiring.reset()
-    ddb = aws.client("dynamodb")
-    keys = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
-    attrs = [{"AttributeName": "pk", "AttributeType": "S"},
-             {"AttributeName": "sk", "AttributeType": "S"}]
-    ddb.create_table(
-        TableName=BILLS_TABLE, BillingMode="PAY_PER_REQUEST", KeySchema=keys,
-        AttributeDefinitions=[*attrs, {"AttributeName": "dup_key", "AttributeType": "S"}],
-        GlobalSecondaryIndexes=[{
-            "IndexName": "by_duplicate_key",
-            "KeySchema": [{"AttributeName": "dup_key", "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "ALL"}}],
-    )
-    for name in (RECORDS_TABLE, ENTITIES_TABLE):
-        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=keys,
-                         AttributeDefinitions=attrs)
     aws.client("s3").create_bucket(Bucket=PDF_BUCKET)
     yield
     wiring.reset()
@@ -245,7 +231,7 @@ def mint_access_token(server: SandboxServer, realm: str) -> str:
 def seed_master_data(server: SandboxServer, realm: str, org: str, le: str
                      ) -> dict[str, dict[str, str]]:
     """Write the company's master data into the RecordsTable as the importer does."""
-    table = aws.resource("dynamodb").Table(RECORDS_TABLE)
+    table = aws.resource("dynamodb").Table(os.environ["RECORDS_TABLE"])
     names: dict[str, dict[str, str]] = {}
     with table.batch_writer() as batch:
         for kind in MASTER_TYPES:

@@ -4,9 +4,7 @@ against moto in server mode. Nothing here fakes the client under test."""
 from __future__ import annotations
 
 import re
-import socket
 import sys
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,20 +20,14 @@ for _path in (_ROOT / "layers" / "shared", _ROOT):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from moto.server import ThreadedMotoServer  # noqa: E402
 
 from qbo_connector.adapters import aws, intuit_oauth, qbo_auth, token_vault  # noqa: E402
 from qbo_connector.adapters.intuit_oauth import IntuitOAuth, TokenSet  # noqa: E402
+from tests.moto_server import moto_server, reset_moto  # noqa: E402
 
 REDIRECT_URI = "http://localhost:8000/oauth/callback"
 USERNAME = "craig@example.com"
 PASSWORD = "correct horse battery staple"  # sandbox test user, not a secret
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- AWS (moto server) -------------------------------------------------------------------------
@@ -43,21 +35,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture()
 def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A fresh moto account with the project's KMS key; settings point at it."""
-    urllib.request.urlopen(
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    ).close()
+    reset_moto(moto_endpoint)
     for key, value in {
         "AWS_ENDPOINT_URL": moto_endpoint,
         "AWS_ACCESS_KEY_ID": "testing",

@@ -12,9 +12,7 @@ import itertools
 import logging
 import os
 import secrets
-import socket
 import sys
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +25,6 @@ for _path in (_ROOT / "layers" / "shared", _ROOT):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from moto.server import ThreadedMotoServer  # noqa: E402
 
 from local_stack.bootstrap import template_resources  # noqa: E402
 from qbo_connector.adapters import aws  # noqa: E402
@@ -46,6 +43,7 @@ from qbo_connector.logic.bill_export import (  # noqa: E402
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity  # noqa: E402
 from qbo_sandbox.oauth import Grant  # noqa: E402
 from qbo_sandbox.server import SandboxServer  # noqa: E402
+from tests.moto_server import moto_server, reset_moto  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 PDF_BUCKET = "ap-invoices"
@@ -53,21 +51,10 @@ MASTER_TYPES = ["Vendor", "Account", "Class", "Department", "Item", "Customer", 
 _ids = itertools.count(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -81,9 +68,7 @@ def sandbox_server() -> Iterator[SandboxServer]:
 
 @pytest.fixture()
 def aws_env(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    urllib.request.urlopen(
-        urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
-    ).close()
+    reset_moto(moto_url)
     for key, value in {
         "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",

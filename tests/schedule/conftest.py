@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import socket
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,18 +19,12 @@ for _path in (_ROOT / "layers" / "shared", _ROOT):
 
 import moto.backends  # noqa: E402
 import moto.core.responses  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
 
 from qbo_connector.adapters import aws  # noqa: E402
+from tests.moto_server import moto_server, reset_moto  # noqa: E402
 
 # The adapter tests assert this same ARN.
 TARGET_ARN = "arn:aws:lambda:us-east-1:123456789012:function:qbo-connector-scheduled-sync"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _quiet_fast_moto() -> None:
@@ -55,22 +47,15 @@ def _quiet_fast_moto() -> None:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     _quiet_fast_moto()
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture()
 def events(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A real boto3 EventBridge client on a freshly reset moto server."""
     # Each test starts from an empty account (moto's reset endpoint).
-    urllib.request.urlopen(
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    ).close()
+    reset_moto(moto_endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -109,3 +109,48 @@ def test_idle_tokens_are_refreshed_and_dead_ones_flag_reconnect(stack, ids):
     assert shown["state"] == "reconnect_required"
     assert shown["reconnect_reason"]
     assert body_of(status(stack, org, le))["state"] == "connected"
+
+
+def test_deleting_an_entity_removes_its_connection_rules_and_records(stack, ids):
+    org, le, realm = ids["org"], ids["le"], ids["realm"]
+    user = f"delete-{le}"
+    register(stack, org, le)
+    qbo_admin(stack, user, realm, "Gone Co")
+    connect(stack, org, le, user, realm)
+    first_sync(stack, org, le)
+    schedule = api_event(
+        "entity-api-put-sync-schedule.json",
+        entity_id=le,
+        claims=admin_claims(org),
+        body={"kind": "interval", "every_hours": 8, "timezone": "UTC"},
+    )
+    assert stack.invoke("EntityApiFunction", schedule)["statusCode"] == 200
+    events = stack.client("events")
+
+    def rules() -> list[str]:
+        names = [r["Name"] for r in events.list_rules(NamePrefix="qbo-connector-sched-")["Rules"]]
+        return [
+            n
+            for n in names
+            if any(
+                json.loads(t["Input"])["legal_entity_id"] == le
+                for t in events.list_targets_by_rule(Rule=n)["Targets"]
+            )
+        ]
+
+    assert rules()
+    bad = ops(stack, "ops-delete-legal-entity.json", org_id=org, legal_entity_id=le, operator="")
+    assert bad["error"]["field"] == "operator"
+    deleted = ops(stack, "ops-delete-legal-entity.json", org_id=org, legal_entity_id=le)
+    assert deleted["ok"], deleted
+    assert deleted["result"]["revoked_at_intuit"] is True
+    assert deleted["result"]["records_deleted"] > 0
+    assert rules() == []
+    assert status(stack, org, le)["statusCode"] == 404
+    sm = stack.client("secretsmanager")
+    assert not sm.list_secrets(
+        Filters=[{"Key": "name", "Values": [f"qbo-connector/tokens/{org}/{le}"]}]
+    )["SecretList"]
+    # The company is free again for another entity.
+    register(stack, org, f"{le}-new")
+    assert connect(stack, org, f"{le}-new", user, realm)["statusCode"] == 200

@@ -60,7 +60,14 @@ def _keep_tokens_alive(event: dict[str, Any]) -> Any:
     return wiring.token_upkeep().run()
 
 
+def _delete(event: dict[str, Any]) -> Any:
+    return wiring.legal_entity_service().delete(
+        event.get("org_id"), event.get("legal_entity_id"), event.get("operator")
+    )
+
+
 ACTIONS: dict[str, Action] = {
+    "delete_legal_entity": _delete,
     "reset_legal_entity": _reset,
     "keep_tokens_alive": _keep_tokens_alive,
     "put_sync_profile": _put_sync_profile,

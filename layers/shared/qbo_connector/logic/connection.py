@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from qbo_connector.api.auth import Caller, require_root_admin, require_same_org
 from qbo_connector.logic.ports import (
@@ -337,6 +336,8 @@ class ConnectionService:
         }
         if entity.connection_state == ConnectionState.RECONNECT_REQUIRED:
             body["reconnect_reason"] = entity.reconnect_reason
+        if entity.last_disconnect and entity.connection_state == ConnectionState.NOT_CONNECTED:
+            body["last_disconnect"] = entity.last_disconnect
         if pending:
             body["pending_attempt"] = {
                 "started_by": pending.user_name or pending.user_id,
@@ -403,9 +404,11 @@ class ConnectionService:
                 )
         return checks
 
-    def disconnect(self, caller: Caller, legal_entity_id: str) -> dict[str, Any]:
-        require_root_admin(caller)
-        entity = self.entity_for(caller, legal_entity_id)
+    def _release(self, entity: LegalEntity) -> bool | None:
+        """Revoke at Intuit (best effort), delete the tokens, free the realm.
+
+        Returns whether Intuit confirmed the revoke (None: there were no tokens).
+        """
         tokens = self._vault.load(entity.org_id, entity.legal_entity_id)
         revoked = None
         if tokens is not None:
@@ -416,10 +419,22 @@ class ConnectionService:
                 logger.warning("revoke at Intuit failed", extra={"error_type": type(exc).__name__})
                 revoked = False
             self._vault.delete(entity.org_id, entity.legal_entity_id)
-        if entity.sync_schedule:
-            self._schedules.disable(entity.org_id, entity.legal_entity_id)
         if entity.realm_id:
             self._entities.release_realm(entity.realm_id, entity.org_id, entity.legal_entity_id)
+        return revoked
+
+    def forget(self, entity: LegalEntity) -> bool | None:
+        """The entity is being deleted: release the connection and remove its schedule rules."""
+        revoked = self._release(entity)
+        self._schedules.remove(entity.org_id, entity.legal_entity_id)
+        return revoked
+
+    def disconnect(self, caller: Caller, legal_entity_id: str) -> dict[str, Any]:
+        require_root_admin(caller)
+        entity = self.entity_for(caller, legal_entity_id)
+        revoked = self._release(entity)
+        if entity.sync_schedule:
+            self._schedules.disable(entity.org_id, entity.legal_entity_id)
         self._entities.update(
             entity.org_id,
             entity.legal_entity_id,
@@ -429,6 +444,12 @@ class ConnectionService:
             connected_at=None,
             reconnect_reason=None,
             refresh_token_hard_expires_at=None,
+            # Kept so support can see a revoke Intuit did not confirm (it was down).
+            last_disconnect={
+                "at": iso(self._clock()),
+                "by": caller.display_name,
+                "revoked_at_intuit": revoked,
+            },
         )
         result = self.describe(self._entities.get(entity.org_id, entity.legal_entity_id))
         result["revoked_at_intuit"] = revoked
@@ -441,7 +462,3 @@ class ConnectionService:
             connection_state=str(ConnectionState.RECONNECT_REQUIRED),
             reconnect_reason=reason,
         )
-
-
-def callback_query(params: dict[str, str]) -> str:
-    return urlencode(params)

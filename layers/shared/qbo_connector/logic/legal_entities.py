@@ -112,5 +112,32 @@ class LegalEntityService:
             "by_type": deleted,
         }
 
+    def delete(self, org_id: Any, legal_entity_id: Any, operator: Any) -> dict[str, Any]:
+        """Remove a legal entity: its connection (revoked at Intuit), schedule rules and
+        imported records. Sync and export history stay for the audit trail."""
+        if not isinstance(operator, str) or not operator.strip():
+            raise InvalidInput("operator must name who deletes the entity.", field="operator")
+        entity = self._entities.get(
+            validate_id(org_id, "org_id"), validate_id(legal_entity_id, "legal_entity_id")
+        )
+        if entity is None:
+            raise NotFound("No such legal entity.", code="legal_entity_not_found")
+        revoked = self._connections.forget(entity)
+        records = sum(
+            self._records.delete_all(entity.org_id, entity.legal_entity_id, t)
+            for t in (*SUPPORTED_OBJECT_TYPES, "Bill", "BillPayment")
+        )
+        self._entities.delete(entity.org_id, entity.legal_entity_id)
+        logger.info(
+            "legal entity deleted",
+            extra={"legal_entity_id": entity.legal_entity_id, "operator": operator.strip()[:64]},
+        )
+        return {
+            "legal_entity_id": entity.legal_entity_id,
+            "deleted": True,
+            "revoked_at_intuit": revoked,
+            "records_deleted": records,
+        }
+
     def list_org(self, org_id: Any) -> list[dict[str, Any]]:
         return [self.summary(e) for e in self._entities.list(validate_id(org_id, "org_id"))]

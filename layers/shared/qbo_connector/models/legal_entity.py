@@ -63,6 +63,7 @@ class LegalEntity:
     sync_lease_expires_at: int | None = None
     last_sync: dict[str, Any] | None = None
     last_successful_sync_at: str | None = None
+    last_disconnect: dict[str, Any] | None = None
 
     @property
     def is_connected(self) -> bool:

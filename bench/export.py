@@ -128,7 +128,8 @@ def main(bills: int) -> None:
     from qbo_connector.adapters.bill_export_store import BillExportStore
     from qbo_connector.adapters.invoice_documents import InvoiceDocuments
     from qbo_connector.adapters.qbo_client import QboClient, RealmPacer
-    from qbo_connector.logic.bill_export import BillExportService, RecordsTableMasterData
+    from qbo_connector.adapters.record_store import RecordStore
+    from qbo_connector.logic.bill_export import BillExportService
     from qbo_connector.models.legal_entity import ConnectionState, LegalEntity
     from qbo_sandbox.server import SandboxServer
 
@@ -141,7 +142,7 @@ def main(bills: int) -> None:
                              created_at="2026-01-01T00:00:00Z",
                              connection_state=ConnectionState.CONNECTED,
                              realm_id=realm, data_realm_id=realm)
-        service = BillExportService(BillExportStore(), RecordsTableMasterData(),
+        service = BillExportService(BillExportStore(), RecordStore(),
                                     InvoiceDocuments())
         vendors = sorted(names["Vendor"].values())
         account = names["Account"]["Advertising"]

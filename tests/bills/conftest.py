@@ -36,10 +36,8 @@ from qbo_connector.adapters.qbo_client import (  # noqa: E402
     RealmPacer,
     RetryPolicy,
 )
-from qbo_connector.logic.bill_export import (  # noqa: E402
-    BillExportService,
-    RecordsTableMasterData,
-)
+from qbo_connector.adapters.record_store import RecordStore  # noqa: E402
+from qbo_connector.logic.bill_export import BillExportService  # noqa: E402
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity  # noqa: E402
 from qbo_sandbox.oauth import Grant  # noqa: E402
 from qbo_sandbox.server import SandboxServer  # noqa: E402
@@ -245,7 +243,7 @@ def make_world(aws_env: None, sandbox_server: SandboxServer
                              connection_state=ConnectionState.CONNECTED,
                              realm_id=company.realm_id, data_realm_id=company.realm_id)
         clock = FakeClock()
-        service = BillExportService(BillExportStore(), RecordsTableMasterData(),
+        service = BillExportService(BillExportStore(), RecordStore(),
                                     InvoiceDocuments(), clock=clock, **service_kw)
         names = seed_master_data(sandbox_server, company.realm_id, org, le)
         seeded = {b["Id"] for b in sandbox.list_objects(company.realm_id, "Bill")}

@@ -110,11 +110,11 @@ def bill_export_service():  # type: ignore[no-untyped-def]
     from qbo_connector.adapters.bill_export_store import BillExportStore
     from qbo_connector.adapters.invoice_documents import InvoiceDocuments
     from qbo_connector.adapters.sync_queue import SyncQueue
-    from qbo_connector.logic.bill_export import BillExportService, RecordsTableMasterData
+    from qbo_connector.logic.bill_export import BillExportService
 
     return BillExportService(
         BillExportStore(),
-        RecordsTableMasterData(),
+        record_store(),
         InvoiceDocuments(),
         queue=SyncQueue() if get_settings().sync_queue_url else None,
         entities=legal_entity_store(),

@@ -2,13 +2,15 @@
 
 Each item keeps the QBO object as JSON text (exact shapes, no float/Decimal games) and a
 content hash; the importer reads the hashes first and writes only records that changed,
-so a re-sync without changes costs no writes.
+so a re-sync without changes costs no writes. Bill submission validates an invoice's
+references against the same records (`lookup`, logic.bill_submission.MasterDataPort).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,13 @@ def content_hash(obj: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class StoredState:
     hash: str
+    active: bool
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class MasterRecord:
+    name: str | None
     active: bool
     deleted: bool
 
@@ -79,6 +88,38 @@ class RecordStore:
                         hash=item.get("hash", ""),
                         active=bool(item.get("active", True)),
                         deleted=bool(item.get("deleted", False)),
+                    )
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def lookup(
+        self, org_id: str, le_id: str, refs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], MasterRecord]:
+        """Imported records by (type, QBO Id), of any types at once (missing ones absent)."""
+        client = aws.resource("dynamodb").meta.client
+        wanted = list(dict.fromkeys(refs))
+        found: dict[tuple[str, str], MasterRecord] = {}
+        for start in range(0, len(wanted), _BATCH_GET):
+            keys = [
+                {"pk": self.pk(org_id, le_id, kind), "sk": qbo_id}
+                for kind, qbo_id in wanted[start : start + _BATCH_GET]
+            ]
+            request: dict[str, Any] = {
+                self._name: {
+                    "Keys": keys,
+                    "ProjectionExpression": "pk, sk, #n, active, deleted",
+                    "ExpressionAttributeNames": {"#n": "name"},
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                answer = client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self._name, []):
+                    kind = str(item["pk"]).rsplit("#", 1)[-1]
+                    found[(kind, str(item["sk"]))] = MasterRecord(
+                        item.get("name"),
+                        bool(item.get("active", True)),
+                        bool(item.get("deleted", False)),
                     )
                 request = answer.get("UnprocessedKeys") or {}
         return found

@@ -33,19 +33,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from qbo_connector.adapters.bill_export_store import (
-    BillExportStore,
-    Claim,
-    ClaimHeld,
-    StaleRecord,
-    dup_key,
-)
+from qbo_connector.adapters.bill_export_store import BillExportStore
 from qbo_connector.adapters.qbo_faults import (
     QboDuplicateDocNumberError,
     QboError,
@@ -53,16 +45,22 @@ from qbo_connector.adapters.qbo_faults import (
     QboPeriodClosedError,
     QboValidationError,
 )
+from qbo_connector.logic.bill_payments import BillPayments, money, payment_state, quote
+from qbo_connector.logic.bill_submission import (
+    TYPE_WORDS,
+    BillSubmission,
+    MasterDataPort,
+    QueuePort,
+    iso,
+)
 from qbo_connector.models.bill import (
     FINAL_STATES,
     ApInvoice,
     BillExport,
     ExportState,
-    PaymentState,
     qbo_bill_link,
 )
-from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from qbo_connector.models.legal_entity import LegalEntity, validate_id
+from qbo_connector.models.legal_entity import LegalEntity
 
 logger = Logger(child=True)
 
@@ -73,21 +71,8 @@ LEASE_SECONDS = 960
 SETTLE_SECONDS = 180
 # Stop starting chunks when less than this is left of the invocation.
 RESERVE_MS = 60_000
-# A claim younger than this may belong to a submission between its steps (API Gateway
-# ends a request after 30 s): only an older one left by a crash is taken over.
-CLAIM_GRACE_SECONDS = 120
 LOOKUP_IN_LIMIT = 90  # DocNumber values per IN (...) query
 ATTACHMENT_MAX_TRIES = 3
-_TYPE_WORDS = {
-    "Vendor": "vendor",
-    "Account": "account",
-    "Class": "class",
-    "Department": "location",
-    "Item": "item",
-    "Customer": "customer",
-    "TaxCode": "tax code",
-    "Term": "terms",
-}
 _REF_DETAIL = re.compile(
     r"(\w+)\s+assigned to this transaction.*?Id\s*=\s*(\w+)", re.IGNORECASE | re.DOTALL
 )
@@ -97,67 +82,8 @@ _REF_DETAIL = re.compile(
 # Ports
 
 
-@dataclass(frozen=True)
-class MasterRecord:
-    name: str | None
-    active: bool
-    deleted: bool
-
-
-class MasterDataPort(Protocol):
-    def lookup(
-        self, org_id: str, le_id: str, refs: Iterable[tuple[str, str]]
-    ) -> dict[tuple[str, str], MasterRecord]: ...
-
-
 class DocumentsPort(Protocol):
     def fetch(self, bucket: str, key: str) -> bytes: ...
-
-
-class QueuePort(Protocol):
-    def send(self, message: dict[str, Any], delay_seconds: int = 0) -> str: ...
-
-
-class RecordsTableMasterData:
-    """Imported master data from the RecordsTable (pk `{org}#{le}#{type}`, sk QBO Id)."""
-
-    def __init__(self, table_name: str | None = None) -> None:
-        from qbo_connector.config import get_settings
-
-        self._name = table_name or get_settings().records_table
-
-    def lookup(
-        self, org_id: str, le_id: str, refs: Iterable[tuple[str, str]]
-    ) -> dict[tuple[str, str], MasterRecord]:
-        from qbo_connector.adapters import aws
-
-        client = aws.resource("dynamodb").meta.client
-        wanted = list(dict.fromkeys(refs))
-        found: dict[tuple[str, str], MasterRecord] = {}
-        for start in range(0, len(wanted), 100):
-            keys = [
-                {"pk": f"{org_id}#{le_id}#{kind}", "sk": qbo_id}
-                for kind, qbo_id in wanted[start : start + 100]
-            ]
-            request: dict[str, Any] = {
-                self._name: {
-                    "Keys": keys,
-                    "ProjectionExpression": "pk, sk, #n, active, deleted",
-                    "ExpressionAttributeNames": {"#n": "name"},
-                    "ConsistentRead": True,
-                }
-            }
-            while request:
-                answer = client.batch_get_item(RequestItems=request)
-                for item in answer.get("Responses", {}).get(self._name, []):
-                    kind = str(item["pk"]).rsplit("#", 1)[-1]
-                    found[(kind, str(item["sk"]))] = MasterRecord(
-                        item.get("name"),
-                        bool(item.get("active", True)),
-                        bool(item.get("deleted", False)),
-                    )
-                request = answer.get("UnprocessedKeys") or {}
-        return found
 
 
 # --------------------------------------------------------------------------------------
@@ -184,18 +110,6 @@ def attachment_request_id(org_id: str, le_id: str, ap_invoice_id: str, bill_id: 
     return "att-" + _digest(org_id, le_id, ap_invoice_id, bill_id)[:32]
 
 
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
-
-
 # --------------------------------------------------------------------------------------
 # The service
 
@@ -215,7 +129,10 @@ class ExportCounts:
         return dict(self.__dict__)
 
 
-class BillExportService:
+class BillExportService(BillSubmission, BillPayments):
+    """The export log's service: submission, reads and the ops mark (logic.bill_submission),
+    payment state (logic.bill_payments) and, here, the export engine."""
+
     def __init__(
         self,
         store: BillExportStore,
@@ -240,297 +157,6 @@ class BillExportService:
         # Test hook: runs after QBO answered a batch and before we record it (chaos test).
         self.after_batch = after_batch
         self.entities = entities
-
-    # -- submission -------------------------------------------------------------------
-
-    def submit(self, entity: LegalEntity, body: Any) -> dict[str, Any]:
-        """Queue an approved invoice; idempotent on ap_invoice_id."""
-        if not (entity.realm_id or entity.data_realm_id):
-            raise PreconditionFailed(
-                f"{entity.name} is not connected to QuickBooks; connect it and run a sync "
-                "before submitting bills.",
-                code="not_connected",
-            )
-        invoice = ApInvoice.parse(body)
-        org, le = entity.org_id, entity.legal_entity_id
-        digest = invoice.payload_hash()
-        existing = self.store.get(org, le, invoice.ap_invoice_id)
-        # The same payload again is the same answer, except after a failure: resending a
-        # failed invoice (its cause fixed in QuickBooks) is how a person retries it.
-        if (
-            existing is not None
-            and existing.payload_hash == digest
-            and existing.state != ExportState.FAILED
-        ):
-            return existing.view(entity.realm_id)
-        if existing is not None and existing.state in (ExportState.EXPORTED, ExportState.EXPORTING):
-            raise Conflict(
-                f"AP invoice {invoice.ap_invoice_id} was already "
-                f"{'exported' if existing.state == ExportState.EXPORTED else 'sent'} to "
-                "QuickBooks with different content; a bill is never changed after export. "
-                "Change it in QuickBooks, or submit the correction as a new AP invoice.",
-                code="bill_already_exported",
-                details={"state": str(existing.state), "qbo_bill_id": existing.qbo_bill_id},
-            )
-        self._check_references(org, le, invoice)
-        now = int(self.clock())
-        record = BillExport(
-            org_id=org,
-            legal_entity_id=le,
-            ap_invoice_id=invoice.ap_invoice_id,
-            invoice=invoice.to_dict(),
-            payload_hash=digest,
-            dup_key=dup_key(org, le, invoice.vendor_id, invoice.normalized_number),
-            generation=(existing.generation + 1) if existing else 1,
-            submitted_at=_iso(now),
-            updated_at=_iso(now),
-        )
-        claim = (invoice.vendor_id, invoice.normalized_number)
-        old_claim = None
-        if existing is not None:
-            old = existing.parsed
-            if (old.vendor_id, old.normalized_number) != claim:
-                # Released after the new record is written, and only if still ours.
-                old_claim = (old.vendor_id, old.normalized_number)
-        record = self._store_with_claim(record, existing, claim, old_claim)
-        if record.state == ExportState.QUEUED:
-            self._enqueue(entity)
-        return record.view(entity.realm_id)
-
-    def _store_with_claim(
-        self,
-        record: BillExport,
-        existing: BillExport | None,
-        claim: tuple[str, str],
-        old_claim: tuple[str, str] | None,
-    ) -> BillExport:
-        """Claim vendor + number, then write the record; the loser of a race is a duplicate.
-
-        Steps (each repeatable, no transaction): (1) the claim, conditional on being free,
-        ours, or exactly the stale claim we inspected; (2) the outbox marker; (3) the
-        record, conditional on what we read; (4) release of the old number's claim;
-        (5) for a resubmission, re-read of the claim: if a racing submission took it over
-        meanwhile (possible while our old record read failed/duplicate), our queued record
-        steps down to `duplicate` (conditional on still being queued).
-        """
-        org, le = record.org_id, record.legal_entity_id
-        take_over: Claim | None = None
-        for _ in range(4):
-            try:
-                self.store.take_claim(record, claim, take_over, int(self.clock()))
-                break
-            except ClaimHeld as held:
-                if not held.owner:
-                    take_over = None  # released meanwhile: just try again
-                    continue
-                owner = self.store.get(org, le, held.owner)
-                if self._claim_is_stale(owner, held, claim):
-                    take_over = Claim(held.owner, held.token, held.at)
-                    continue
-                duplicate = replace(
-                    record,
-                    state=ExportState.DUPLICATE,
-                    duplicate_of=self._log_duplicate(record, owner, held.owner),
-                )
-                return self._write(duplicate, existing, claim, old_claim)
-        else:
-            raise self._raced(record)
-        return self._write(record, existing, claim, old_claim)
-
-    def _claim_is_stale(
-        self, owner: BillExport | None, held: ClaimHeld, claim: tuple[str, str]
-    ) -> bool:
-        """May this claim be taken over? A failed or duplicate holder no longer uses the
-        number (the token guards against its resubmission); a missing holder, or one
-        whose record carries another number, is a crash leftover once it is older than
-        any submission in flight (younger, it may be a submission between its steps)."""
-        if owner is not None and owner.state in (ExportState.FAILED, ExportState.DUPLICATE):
-            return True
-        if owner is not None:
-            inv = owner.parsed
-            if (inv.vendor_id, inv.normalized_number) == claim:
-                return False
-        return held.at < int(self.clock()) - CLAIM_GRACE_SECONDS
-
-    def _write(
-        self,
-        record: BillExport,
-        existing: BillExport | None,
-        claim: tuple[str, str],
-        old_claim: tuple[str, str] | None,
-    ) -> BillExport:
-        org, le = record.org_id, record.legal_entity_id
-        now = int(self.clock())
-        if record.state == ExportState.QUEUED:
-            self.store.put_pending(record, now)
-        try:
-            if existing is None:
-                self.store.create(record)
-            else:
-                self.store.replace(record, existing)
-        except StaleRecord:
-            raise self._raced(record) from None
-        if old_claim is not None:
-            self.store.release_claim(org, le, old_claim, record.ap_invoice_id)
-        if record.state != ExportState.QUEUED:
-            if existing is not None:  # the replaced queued record's marker, if any
-                self.store.drop_pending(org, le, record.ap_invoice_id, record.generation)
-            return record
-        if existing is None:
-            # A brand-new invoice's claim can only be taken over once it is older than
-            # CLAIM_GRACE_SECONDS (far beyond the API's 29 s): nobody raced us.
-            return record
-        holder = self.store.claim(org, le, *claim)
-        if holder is not None and holder.owner != record.ap_invoice_id:
-            owner = self.store.get(org, le, holder.owner)
-            dup = self._log_duplicate(record, owner, holder.owner)
-            if self.store.demote_to_duplicate(record, dup, now):
-                return replace(record, state=ExportState.DUPLICATE, duplicate_of=dup)
-        return record
-
-    @staticmethod
-    def _raced(record: BillExport) -> Conflict:
-        return Conflict(
-            f"AP invoice {record.ap_invoice_id} changed while this request was processed; "
-            "send it again.",
-            code="bill_changed_concurrently",
-        )
-
-    @staticmethod
-    def _log_duplicate(
-        record: BillExport, owner: BillExport | None, owner_id: str
-    ) -> dict[str, Any]:
-        inv = record.invoice
-        out: dict[str, Any] = {"source": "export_log", "ap_invoice_id": owner_id}
-        if owner is not None and owner.qbo_bill_id:
-            out["qbo_bill_id"] = owner.qbo_bill_id
-            out["qbo_link"] = qbo_bill_link(owner.qbo_bill_id)
-        out["message"] = (
-            f"AP invoice {owner_id} already has invoice number {inv['invoice_number']} for "
-            f"vendor {inv['vendor_id']}; this one was not exported. If it is a different "
-            "invoice, correct its invoice number and submit it again."
-        )
-        return out
-
-    def _check_references(self, org: str, le: str, invoice: ApInvoice) -> None:
-        refs = invoice.references()
-        found = self.master.lookup(org, le, [(kind, qbo_id) for _, kind, qbo_id in refs])
-        problems: list[dict[str, str]] = []
-        for field_name, kind, qbo_id in refs:
-            word = _TYPE_WORDS.get(kind, kind)
-            record = found.get((kind, qbo_id))
-            if record is None or record.deleted:
-                problems.append(
-                    {
-                        "field": field_name,
-                        "message": (
-                            f"{field_name} '{qbo_id}' is not a {word} in this legal entity's "
-                            f"QuickBooks company (as of the last sync); run a sync if it was just "
-                            f"added, or choose another {word}."
-                        ),
-                    }
-                )
-            elif not record.active:
-                problems.append(
-                    {
-                        "field": field_name,
-                        "message": (
-                            f"{field_name} '{qbo_id}' is the {word} '{record.name}', which "
-                            "is inactive in QuickBooks; reactivate it there and sync, or "
-                            f"choose another {word}."
-                        ),
-                    }
-                )
-        if problems:
-            first = problems[0]
-            more = f" ({len(problems) - 1} more in details)" if len(problems) > 1 else ""
-            raise InvalidInput(
-                first["message"] + more,
-                field=first["field"],
-                code="unknown_reference",
-                details={"problems": problems},
-            )
-
-    def _enqueue(self, entity: LegalEntity) -> None:
-        profile = entity.sync_profile or {}
-        if self.queue is None or not profile.get("export_bills"):
-            return
-        try:
-            self.queue.send(export_job_message(entity.org_id, entity.legal_entity_id))
-        except Exception as exc:  # noqa: BLE001 - the bill is safely queued; SmartSync exports it
-            logger.warning("export job not enqueued", extra={"error_type": type(exc).__name__})
-
-    # -- reads ------------------------------------------------------------------------
-
-    def show(self, entity: LegalEntity, ap_invoice_id: str) -> dict[str, Any]:
-        validate_id(ap_invoice_id, "apInvoiceId")
-        record = self.store.get(entity.org_id, entity.legal_entity_id, ap_invoice_id)
-        if record is None:
-            raise NotFound(
-                f"No AP invoice {ap_invoice_id} was submitted to this legal entity.",
-                code="bill_not_found",
-            )
-        return record.view(entity.realm_id)
-
-    def list_page(
-        self, entity: LegalEntity, state: str | None, limit: int, cursor: str | None
-    ) -> dict[str, Any]:
-        if state is not None and state not in {str(s) for s in ExportState}:
-            raise InvalidInput(
-                f"state must be one of {', '.join(str(s) for s in ExportState)}.", field="state"
-            )
-        if not 1 <= limit <= 200:
-            raise InvalidInput("limit must be between 1 and 200.", field="limit")
-        items, next_cursor = self.store.list_page(
-            entity.org_id, entity.legal_entity_id, state, limit, cursor
-        )
-        return {"items": [r.view(entity.realm_id) for r in items], "next_cursor": next_cursor}
-
-    # -- ops ----------------------------------------------------------------------------
-
-    def mark_exported(
-        self, org_id: str, le_id: str, ap_invoice_id: str, qbo_bill_id: str | None, operator: str
-    ) -> dict[str, Any]:
-        """A duplicate that *is* the existing QBO bill: record it as exported against it."""
-        record = self.store.get(org_id, le_id, validate_id(ap_invoice_id, "ap_invoice_id"))
-        if record is None:
-            raise NotFound(
-                f"No AP invoice {ap_invoice_id} in {org_id}/{le_id}.", code="bill_not_found"
-            )
-        if record.state != ExportState.DUPLICATE:
-            raise Conflict(
-                f"AP invoice {ap_invoice_id} is {record.state}, not duplicate; only "
-                "a duplicate can be marked exported.",
-                code="not_a_duplicate",
-            )
-        target = qbo_bill_id or (record.duplicate_of or {}).get("qbo_bill_id")
-        if not target:
-            raise InvalidInput(
-                "qbo_bill_id is required: the duplicate does not name an existing QuickBooks bill.",
-                field="qbo_bill_id",
-            )
-        validate_id(str(target), "qbo_bill_id")
-        owner = self.store.ap_invoice_for_qbo_bill(org_id, le_id, str(target))
-        if owner and owner != ap_invoice_id:
-            raise Conflict(
-                f"QuickBooks bill {target} is already the export of AP invoice "
-                f"{owner}; one QuickBooks bill stands for one AP invoice.",
-                code="qbo_bill_taken",
-            )
-        now = int(self.clock())
-        try:
-            self.store.mark_exported(
-                record, str(target), now, {"operator": operator or "ops", "at": _iso(now)}
-            )
-        except StaleRecord:
-            raise Conflict(
-                f"AP invoice {ap_invoice_id} changed while it was being marked; "
-                "look at its state and try again.",
-                code="bill_changed_concurrently",
-            ) from None
-        updated = self.store.get(org_id, le_id, ap_invoice_id)
-        assert updated is not None
-        return updated.view()
 
     # -- export -------------------------------------------------------------------------
 
@@ -612,7 +238,7 @@ class BillExportService:
             return
         try:
             prefs_now = replace(
-                entity.preferences, warn_duplicate_bill_number=warn, checked_at=_iso(self.clock())
+                entity.preferences, warn_duplicate_bill_number=warn, checked_at=iso(self.clock())
             )
             self.entities.update(
                 entity.org_id, entity.legal_entity_id, preferences=prefs_now.__dict__
@@ -669,7 +295,7 @@ class BillExportService:
             )
             if same_vendor:
                 existing = same_vendor[0]
-                if recovering and _money(existing.get("TotalAmt")) == _money(invoice.total):
+                if recovering and money(existing.get("TotalAmt")) == money(invoice.total):
                     # Our earlier attempt did create it: record the outcome we missed.
                     self._exported(ctx, record, owner, existing, counts, recovered=True)
                 else:
@@ -699,7 +325,7 @@ class BillExportService:
                     values.append(variant)
         out: dict[str, list[dict[str, Any]]] = {}
         for start in range(0, len(values), LOOKUP_IN_LIMIT):
-            part = ", ".join(_quote(v) for v in values[start : start + LOOKUP_IN_LIMIT])
+            part = ", ".join(quote(v) for v in values[start : start + LOOKUP_IN_LIMIT])
             for page in client.query_all("Bill", where=f"DocNumber IN ({part})"):
                 for bill in page:
                     key = _normalized(bill.get("DocNumber"))
@@ -765,7 +391,7 @@ class BillExportService:
         existing: dict[str, dict[str, Any]] = {}
         try:
             if ids:
-                where = "Id IN (" + ", ".join(_quote(i) for i in ids) + ")"
+                where = "Id IN (" + ", ".join(quote(i) for i in ids) + ")"
                 for page in ctx.client.query_all("Bill", where=where):
                     existing.update({str(b["Id"]): b for b in page})
         except QboError as err:
@@ -820,13 +446,13 @@ class BillExportService:
     ) -> None:
         now = int(self.clock())
         total, balance = (
-            _money(bill.get("TotalAmt")),
-            _money(bill.get("Balance", bill.get("TotalAmt"))),
+            money(bill.get("TotalAmt")),
+            money(bill.get("Balance", bill.get("TotalAmt"))),
         )
         fields: dict[str, Any] = {
             "qbo_bill_id": str(bill["Id"]),
-            "exported_at": _iso(now),
-            "payment": _payment(total, balance, None, bill),
+            "exported_at": iso(now),
+            "payment": payment_state(total, balance, None, bill),
         }
         if record.invoice.get("pdf"):
             fields["attachment"] = {"state": "pending"}
@@ -933,14 +559,14 @@ class BillExportService:
             match = _REF_DETAIL.search(f"{fault.message} {fault.detail}")
             if match:
                 kind = next(
-                    (k for k in _TYPE_WORDS if k.lower() == match.group(1).lower()), match.group(1)
+                    (k for k in TYPE_WORDS if k.lower() == match.group(1).lower()), match.group(1)
                 )
                 field_name = next(
                     (f for f, k, i in refs if k == kind and i == match.group(2)), None
                 )
                 label = (
                     names.get((kind, match.group(2)))
-                    or f"{_TYPE_WORDS.get(kind, kind)} {match.group(2)}"
+                    or f"{TYPE_WORDS.get(kind, kind)} {match.group(2)}"
                 )
                 return (
                     f"QuickBooks no longer has {label}"
@@ -969,7 +595,7 @@ class BillExportService:
         )
 
     def _name(self, ctx: Any, kind: str, qbo_id: str) -> str:
-        word = _TYPE_WORDS.get(kind, kind)
+        word = TYPE_WORDS.get(kind, kind)
         try:
             found = self.master.lookup(ctx.org_id, ctx.legal_entity_id, [(kind, qbo_id)])
         except Exception:  # noqa: BLE001 - a name is a nicety in an error message
@@ -1045,86 +671,6 @@ class BillExportService:
             )
             counts.attachments += 1
 
-    # -- payments -----------------------------------------------------------------------
-
-    def apply_payment_changes(
-        self, ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
-    ) -> int:
-        """Update payment state of our exported bills from CDC Bill/BillPayment changes.
-
-        Paid means Balance == 0 (a partial payment also links the bill)."""
-        org, le = ctx.org_id, ctx.legal_entity_id
-        paid_on: dict[str, str] = {}
-        linked: set[str] = set()
-        for payment in bill_payments:
-            if payment.get("status") == "Deleted":
-                continue
-            for line in payment.get("Line") or []:
-                for txn in line.get("LinkedTxn") or []:
-                    if txn.get("TxnType") == "Bill" and txn.get("TxnId"):
-                        bill_id = str(txn["TxnId"])
-                        linked.add(bill_id)
-                        date = str(payment.get("TxnDate") or "")
-                        if date > paid_on.get(bill_id, ""):
-                            paid_on[bill_id] = date
-        by_id = {str(b["Id"]): b for b in bills if b.get("Id")}
-        missing = sorted(linked - set(by_id))
-        for start in range(0, len(missing), 100):
-            where = "Id IN (" + ", ".join(_quote(i) for i in missing[start : start + 100]) + ")"
-            for page in ctx.client.query_all("Bill", where=where):
-                by_id.update({str(b["Id"]): b for b in page})
-        updated = 0
-        for bill_id, bill in by_id.items():
-            ap = self.store.ap_invoice_for_qbo_bill(org, le, bill_id)
-            if ap is None:
-                continue  # not one of ours
-            if bill.get("status") == "Deleted":
-                payment = {
-                    "state": str(PaymentState.UNPAID),
-                    "qbo_bill_deleted": True,
-                    "message": "The bill was deleted in QuickBooks.",
-                }
-            else:
-                payment = _payment(
-                    _money(bill.get("TotalAmt")),
-                    _money(bill.get("Balance")),
-                    paid_on.get(bill_id),
-                    bill,
-                )
-            try:
-                self.store.set_payment(org, le, ap, payment)
-                updated += 1
-            except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
-                logger.warning(
-                    "payment state not saved",
-                    extra={"ap_invoice_id": ap, "error_type": type(exc).__name__},
-                )
-        if updated:
-            ctx.run.progress("BillPayment", changed=updated)
-        return updated
-
-
-def _payment(
-    total: Decimal, balance: Decimal, paid_on: str | None, bill: dict[str, Any]
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "total": float(total),
-        "balance": float(balance),
-        "amount_paid": float(total - balance),
-    }
-    if balance <= 0 and total > 0:
-        out["state"] = str(PaymentState.PAID)
-        updated = str((bill.get("MetaData") or {}).get("LastUpdatedTime") or "")[:10]
-        out["paid_date"] = paid_on or updated or None
-    elif balance < total:
-        out["state"] = str(PaymentState.PARTIALLY_PAID)
-    else:
-        out["state"] = str(PaymentState.UNPAID)
-        out.pop("amount_paid")
-    if bill.get("SyncToken") is not None:
-        out["qbo_sync_token"] = str(bill["SyncToken"])
-    return {k: v for k, v in out.items() if v is not None}
-
 
 def _normalized(value: Any) -> str:
     from qbo_connector.models.bill import normalize_invoice_number
@@ -1146,10 +692,6 @@ def _failure_code(fault: QboError) -> str:
 
 # --------------------------------------------------------------------------------------
 # Entry points for the sync worker
-
-
-def export_job_message(org_id: str, legal_entity_id: str) -> dict[str, Any]:
-    return {"kind": "export_bills", "org_id": org_id, "legal_entity_id": legal_entity_id}
 
 
 def _service() -> BillExportService:

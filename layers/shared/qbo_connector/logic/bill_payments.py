@@ -1,0 +1,105 @@
+"""Payment state of exported bills, from QBO's Bill and BillPayment changes (CDC)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from qbo_connector.adapters.bill_export_store import BillExportStore
+from qbo_connector.models.bill import PaymentState
+
+logger = Logger(child=True)
+
+
+def quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+class BillPayments:
+    """Payment changes of the export log (part of BillExportService)."""
+
+    store: BillExportStore
+
+    def apply_payment_changes(
+        self, ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
+    ) -> int:
+        """Update payment state of our exported bills from CDC Bill/BillPayment changes.
+
+        Paid means Balance == 0 (a partial payment also links the bill)."""
+        org, le = ctx.org_id, ctx.legal_entity_id
+        paid_on: dict[str, str] = {}
+        linked: set[str] = set()
+        for payment in bill_payments:
+            if payment.get("status") == "Deleted":
+                continue
+            for line in payment.get("Line") or []:
+                for txn in line.get("LinkedTxn") or []:
+                    if txn.get("TxnType") == "Bill" and txn.get("TxnId"):
+                        bill_id = str(txn["TxnId"])
+                        linked.add(bill_id)
+                        date = str(payment.get("TxnDate") or "")
+                        if date > paid_on.get(bill_id, ""):
+                            paid_on[bill_id] = date
+        by_id = {str(b["Id"]): b for b in bills if b.get("Id")}
+        missing = sorted(linked - set(by_id))
+        for start in range(0, len(missing), 100):
+            where = "Id IN (" + ", ".join(quote(i) for i in missing[start : start + 100]) + ")"
+            for page in ctx.client.query_all("Bill", where=where):
+                by_id.update({str(b["Id"]): b for b in page})
+        updated = 0
+        for bill_id, bill in by_id.items():
+            ap = self.store.ap_invoice_for_qbo_bill(org, le, bill_id)
+            if ap is None:
+                continue  # not one of ours
+            if bill.get("status") == "Deleted":
+                payment = {
+                    "state": str(PaymentState.UNPAID),
+                    "qbo_bill_deleted": True,
+                    "message": "The bill was deleted in QuickBooks.",
+                }
+            else:
+                payment = payment_state(
+                    money(bill.get("TotalAmt")),
+                    money(bill.get("Balance")),
+                    paid_on.get(bill_id),
+                    bill,
+                )
+            try:
+                self.store.set_payment(org, le, ap, payment)
+                updated += 1
+            except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+                logger.warning(
+                    "payment state not saved",
+                    extra={"ap_invoice_id": ap, "error_type": type(exc).__name__},
+                )
+        if updated:
+            ctx.run.progress("BillPayment", changed=updated)
+        return updated
+
+
+def payment_state(
+    total: Decimal, balance: Decimal, paid_on: str | None, bill: dict[str, Any]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "total": float(total),
+        "balance": float(balance),
+        "amount_paid": float(total - balance),
+    }
+    if balance <= 0 and total > 0:
+        out["state"] = str(PaymentState.PAID)
+        updated = str((bill.get("MetaData") or {}).get("LastUpdatedTime") or "")[:10]
+        out["paid_date"] = paid_on or updated or None
+    elif balance < total:
+        out["state"] = str(PaymentState.PARTIALLY_PAID)
+    else:
+        out["state"] = str(PaymentState.UNPAID)
+        out.pop("amount_paid")
+    if bill.get("SyncToken") is not None:
+        out["qbo_sync_token"] = str(bill["SyncToken"])
+    return {k: v for k, v in out.items() if v is not None}

@@ -171,8 +171,13 @@ def main(bills: int) -> None:
                    if str(b.get("DocNumber", "")).startswith("B-")]
         calls = client.counter.as_dict()
         print(f"bills exported: {len(created)} of {bills} in {runs} run(s)")
-        print(f"realm time (sandbox clock, Intuit's limits enforced): {realm_seconds:.1f} s "
-              f"-> {len(created) / realm_seconds * 60:.0f} bills per minute per realm")
+        if realm_seconds < 60:
+            # Within the first minute Intuit's per-minute limits never bind: no rate to report.
+            print(f"realm time {realm_seconds:.1f} s: too few bills to meet Intuit's limits; "
+                  "run with --bills 2500 or more for a bills-per-minute figure")
+        else:
+            print(f"realm time (sandbox clock, Intuit's limits enforced): {realm_seconds:.1f} s "
+                  f"-> {len(created) / realm_seconds * 60:.0f} bills per minute per realm")
         print(f"API calls: {calls['api_calls']} ({calls['api_calls'] / max(len(created), 1):.3f}"
               f" per bill); throttled (429): {calls['throttled']}; breakdown: "
               + ", ".join(f"{k}={v}" for k, v in calls.items() if v and k != "api_calls"))

@@ -230,7 +230,12 @@ class Sandbox:
         if path == "/connect/oauth2/consent" and method == "POST":
             return self.oauth.consent(req)
         if path == "/oauth2/v1/tokens/bearer" and method == "POST":
-            return self.oauth.token(req, base)
+            answer = self.oauth.token(req, base)
+            # Counted under the pseudo-realm "oauth" by grant type (no token values).
+            grant = str(req.form.get("grant_type", ""))[:32]
+            self.calls.record("oauth", method, f"token:{grant}", path, answer.status_code,
+                              self.clock.now())
+            return answer
         if path == "/v2/oauth2/tokens/revoke" and method == "POST":
             return self.oauth.revoke(req)
         if path == "/v1/openid_connect/userinfo" and method == "GET":

@@ -83,20 +83,10 @@ def webhook_service():  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=1)
 def token_upkeep():  # type: ignore[no-untyped-def]
-    from qbo_connector.adapters.qbo_auth import token_manager_for
     from qbo_connector.adapters.token_vault import TokenVault
     from qbo_connector.logic.token_upkeep import TokenUpkeep
 
-    def manager_for(entity):  # type: ignore[no-untyped-def]
-        return token_manager_for(
-            entity.org_id,
-            entity.legal_entity_id,
-            on_reconnect_required=lambda reason: connection_service().mark_reconnect_required(
-                entity.org_id, entity.legal_entity_id, reason
-            ),
-        )
-
-    return TokenUpkeep(legal_entity_store(), TokenVault(), manager_for)
+    return TokenUpkeep(legal_entity_store(), TokenVault(), token_manager)
 
 
 @lru_cache(maxsize=1)
@@ -197,13 +187,26 @@ def qbo_client_for(entity, counter=None):  # type: ignore[no-untyped-def]
     Refresh-token rotation persists through the vault before use; an
     invalid_grant marks the entity "reconnect required".
     """
-    from qbo_connector.adapters.qbo_auth import token_manager_for
     from qbo_connector.adapters.qbo_client import QboClient
+
+    return QboClient(
+        entity.realm_id, token_manager(entity), get_settings().qbo_api_base_url, counter=counter
+    )
+
+
+def token_manager(entity):  # type: ignore[no-untyped-def]
+    """The entity's token manager: refreshes under a cross-process lease, and an
+    invalid_grant marks the entity "reconnect required"."""
+    from qbo_connector.adapters.qbo_auth import token_manager_for
+    from qbo_connector.adapters.refresh_lock import RefreshLock
 
     def reconnect_required(reason: str) -> None:
         connection_service().mark_reconnect_required(entity.org_id, entity.legal_entity_id, reason)
 
-    tokens = token_manager_for(
-        entity.org_id, entity.legal_entity_id, on_reconnect_required=reconnect_required
+    lock = RefreshLock()
+    return token_manager_for(
+        entity.org_id,
+        entity.legal_entity_id,
+        on_reconnect_required=reconnect_required,
+        refresh_guard=lambda: lock.hold(entity.org_id, entity.legal_entity_id),
     )
-    return QboClient(entity.realm_id, tokens, get_settings().qbo_api_base_url, counter=counter)

@@ -416,6 +416,7 @@ def token_manager_for(
     on_reconnect_required: Callable[[str], None] | None = None,
     vault: TokenStore | None = None,
     oauth: TokenRefresher | None = None,
+    refresh_guard: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> TokenManager:
     """A TokenManager on the configured vault and Intuit app (built lazily)."""
     return TokenManager(
@@ -424,4 +425,5 @@ def token_manager_for(
         vault=vault,
         oauth=oauth,
         on_reconnect_required=on_reconnect_required,
+        refresh_guard=refresh_guard,
     )

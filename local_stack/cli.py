@@ -101,6 +101,12 @@ def _up(args: argparse.Namespace) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with stack:
+        control = getattr(stack.sandbox, "sandbox", None)
+        if control is not None:
+            from qbo_sandbox.__main__ import seed_demo_companies
+
+            for line in seed_demo_companies(control):
+                print(f"QBO sandbox     {line}")
         print(f"gateway (API)   {stack.gateway_url}")
         print(f"moto (AWS)      {stack.moto_url}   e.g. AWS_ENDPOINT_URL={stack.moto_url}")
         print(f"QBO sandbox     {stack.sandbox_base_url or '(not running)'}")

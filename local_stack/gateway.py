@@ -36,6 +36,10 @@ _TEXT_TYPES = re.compile(
 )
 
 
+# Lambda's Invoke API path; the local stack answers it for console events.
+INVOKE_PREFIX = "/2015-03-31/functions/"
+
+
 @dataclass(frozen=True)
 class _CompiledRoute:
     route: HttpRoute
@@ -150,6 +154,12 @@ class Gateway:
             return self._preflight(request)
         matched = self.routes.match(method, path)
         if matched is None:
+            if (
+                method == "POST"
+                and path.startswith(INVOKE_PREFIX)
+                and path.endswith("/invocations")
+            ):
+                return self._invoke(path[len(INVOKE_PREFIX) : -len("/invocations")], request)
             return self._builtin(method, path)
         route, path_params = matched
         claims: dict[str, Any] | None = None
@@ -174,6 +184,26 @@ class Gateway:
             response.headers["Access-Control-Allow-Headers"] = self.cors_headers
             response.headers["Access-Control-Max-Age"] = self.cors_max_age
         return response
+
+    def _invoke(self, function: str, request: Request) -> Response:
+        """Lambda's Invoke API, as the console's Test button or `aws lambda invoke
+        --endpoint-url <gateway>` would call it: the console events in events/."""
+        try:
+            self.runtime.logical_id(function)
+        except KeyError:
+            return _json(404, {"Type": "User", "Message": f"Function not found: {function}"})
+        try:
+            event = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            return _json(400, {"Type": "User", "Message": "The event is not JSON."})
+        try:
+            result = self.runtime.invoke(function, event)
+        except Exception as exc:
+            log.exception("local invoke: %s raised", function)
+            response = _json(200, {"errorType": type(exc).__name__, "errorMessage": str(exc)})
+            response.headers["X-Amz-Function-Error"] = "Unhandled"
+            return response
+        return _json(200, result)
 
     def _builtin(self, method: str, path: str) -> Response:
         if method == "GET" and path == "/.well-known/jwks.json":

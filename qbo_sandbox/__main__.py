@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import sys
+from typing import Any
 
 from .server import SandboxServer
 
@@ -17,8 +18,16 @@ DEMO_REALM = "9341450000000001"
 def seed_demo(server: SandboxServer, client_id: str, client_secret: str,
               redirect_uris: list[str]) -> list[str]:
     """A ready-to-use set: one app, an admin, a non-admin, two companies."""
-    sb = server.sandbox
-    sb.register_app(redirect_uris, client_id, client_secret, "AP Connector (demo)")
+    server.sandbox.register_app(redirect_uris, client_id, client_secret, "AP Connector (demo)")
+    return [
+        f"app: client_id={client_id} client_secret={client_secret}",
+        f"     redirect_uris={', '.join(redirect_uris)}",
+        *seed_demo_companies(server.sandbox),
+    ]
+
+
+def seed_demo_companies(sb: Any) -> list[str]:
+    """The demo's people and companies (the local stack registers its own app)."""
     sb.create_user("craig", "craig", "craig@example.com", "Craig", "Carlson")
     sb.create_user("amy", "amy", "amy@example.com", "Amy", "Accountant")
     sb.create_company(DEMO_REALM, "Craig's Design and Landscaping Services",
@@ -26,8 +35,6 @@ def seed_demo(server: SandboxServer, client_id: str, client_secret: str,
     sb.create_company("9341450000000002", "Craig's Second Company (Canada)", admins=["craig"],
                       country="CA", warn_duplicate_bill_number=True)
     return [
-        f"app: client_id={client_id} client_secret={client_secret}",
-        f"     redirect_uris={', '.join(redirect_uris)}",
         "users: craig/craig (admin of both companies), amy/amy (not an admin)",
         f"companies: {DEMO_REALM} Craig's Design and Landscaping Services, "
         "9341450000000002 Craig's Second Company (Canada)",

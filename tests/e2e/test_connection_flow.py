@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from qbo_sandbox.browser import consent
-from tests.events import api_event
+from tests.events import api_event, load_event
 from tests.flows import (
     admin_claims,
     body_of,
@@ -366,3 +366,18 @@ def test_gateway_and_the_sample_event_give_the_same_answer(stack, entity):
     assert via_gateway.status_code == direct["statusCode"] == 200
     assert via_gateway.json() == body_of(direct)
     assert via_gateway.headers["Content-Type"] == direct["headers"]["Content-Type"]
+
+
+def test_console_events_through_the_local_invoke_api(stack, ids):
+    """`aws lambda invoke --endpoint-url <gateway>` works on the running local stack."""
+    url = f"{stack.gateway_url}/2015-03-31/functions/OpsFunction/invocations"
+    event = {
+        **load_event("ops-register-legal-entity.json"),
+        "org_id": ids["org"],
+        "legal_entity_id": ids["le"],
+    }
+    answer = requests.post(url, json=event, timeout=30)
+    assert answer.status_code == 200
+    assert answer.json()["ok"] is True
+    missing = requests.post(url.replace("OpsFunction", "NoSuchFunction"), json={}, timeout=30)
+    assert missing.status_code == 404

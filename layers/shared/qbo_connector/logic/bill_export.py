@@ -35,8 +35,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from aws_lambda_powertools import Logger
-
 from qbo_connector.adapters.bill_export_store import BillExportStore
 from qbo_connector.adapters.qbo_faults import (
     QboDuplicateDocNumberError,
@@ -61,8 +59,7 @@ from qbo_connector.models.bill import (
     qbo_bill_link,
 )
 from qbo_connector.models.legal_entity import LegalEntity
-
-logger = Logger(child=True)
+from qbo_connector.observability import logger
 
 BATCH_SIZE = 30  # Intuit's batch limit
 # A Lambda lives at most 900 s: a live worker never loses its lease.

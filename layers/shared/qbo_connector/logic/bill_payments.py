@@ -5,12 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from qbo_connector.adapters.bill_export_store import BillExportStore
 from qbo_connector.models.bill import PaymentState
-
-logger = Logger(child=True)
+from qbo_connector.observability import logger
 
 
 def quote(value: str) -> str:

@@ -13,8 +13,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from aws_lambda_powertools import Logger
-
 from qbo_connector.adapters.bill_export_store import (
     BillExportStore,
     Claim,
@@ -26,8 +24,7 @@ from qbo_connector.adapters.record_store import MasterRecord
 from qbo_connector.models.bill import ApInvoice, BillExport, ExportState, qbo_bill_link
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from qbo_connector.models.legal_entity import LegalEntity, validate_id
-
-logger = Logger(child=True)
+from qbo_connector.observability import logger
 
 # A claim younger than this may belong to a submission between its steps (API Gateway
 # ends a request after 30 s): only an older one left by a crash is taken over.

@@ -103,13 +103,6 @@ class BillExportStore:
         ).get("Item")
         return BillExport.from_item(plain(item)) if item else None
 
-    def by_dup_key(self, key: str) -> list[BillExport]:
-        """Bills with this vendor + number (GSI, eventually consistent: for display)."""
-        page = self._table.query(
-            IndexName="by_duplicate_key", KeyConditionExpression=Key("dup_key").eq(key)
-        )
-        return [BillExport.from_item(plain(i)) for i in page.get("Items", [])]
-
     def ap_invoice_for_qbo_bill(self, org_id: str, le_id: str, qbo_bill_id: str) -> str | None:
         item = self._table.get_item(
             Key={"pk": _side(org_id, le_id, "qbo"), "sk": f"#qbo#{qbo_bill_id}"}
@@ -198,10 +191,6 @@ class BillExportStore:
         if not item:
             return None
         return Claim(str(item["owner"]), str(item.get("token", "")), int(item.get("at", 0)))
-
-    def claim_owner(self, org_id: str, le_id: str, vendor_id: str, normalized: str) -> str | None:
-        found = self.claim(org_id, le_id, vendor_id, normalized)
-        return found.owner if found else None
 
     def take_claim(
         self,

@@ -76,10 +76,6 @@ class TokenSet:
 
     __str__ = __repr__
 
-    @property
-    def refresh_fingerprint(self) -> str:
-        return _fingerprint(self.refresh_token)
-
     def access_expires_within(self, seconds: float, now: float) -> bool:
         return self.access_expires_at - now <= seconds
 

@@ -227,20 +227,6 @@ class TokenManager:
                 return tokens.access_token
             return self._refresh(rejected=rejected)
 
-    def adopt(self, tokens: TokenSet) -> None:
-        """Use a token set the caller has just stored (e.g. after the OAuth callback)."""
-        with self._entry.lock:
-            self._entry.tokens = tokens
-            self._entry.unsaved = False
-            self._entry.dead_reason = None
-
-    def invalidate(self) -> None:
-        """Forget the cached state; the next use reads the vault (e.g. after disconnect)."""
-        with self._entry.lock:
-            self._entry.tokens = None
-            self._entry.unsaved = False
-            self._entry.dead_reason = None
-
     # -- internals (entry lock held) ---------------------------------------------------------
 
     def _reconnect(self, reason: str, *, not_connected: bool = False) -> ReconnectRequired:

@@ -374,8 +374,3 @@ def parse_fault(
     return build_error(
         http_status, None, [], intuit_tid=tid, secrets=secrets, fallback_message=fallback
     )
-
-
-def unavailable(reason: str, *, intuit_tid: str | None = None) -> QboUnavailableError:
-    """A timeout or connection error as a typed, retryable error."""
-    return QboUnavailableError(reason, intuit_tid=intuit_tid)

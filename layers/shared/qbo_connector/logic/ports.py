@@ -12,12 +12,6 @@ from typing import Any, Protocol
 from qbo_connector.models.legal_entity import CompanyPreferences
 
 
-class TokenSetLike(Protocol):
-    access_token: str
-    refresh_token: str
-    realm_id: str | None
-
-
 class OAuthPort(Protocol):
     def authorization_url(self, state: str, scopes: list[str]) -> str: ...
     def exchange_code(self, code: str, realm_id: str) -> Any: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from qbo_connector.api.auth import Caller, require_root_admin, require_same_org
@@ -350,7 +350,3 @@ class SyncService:
         if run is None:
             raise NotFound("No such sync run for this legal entity.", code="sync_not_found")
         return run.to_public()
-
-
-def days_ago(now: float, days: float) -> str:
-    return (datetime.fromtimestamp(now, UTC) - timedelta(days=days)).isoformat()

@@ -62,13 +62,3 @@ class Conflict(DomainError):
 class PreconditionFailed(DomainError):
     status = 412
     code = "precondition_failed"
-
-
-class UpstreamThrottled(DomainError):
-    status = 429
-    code = "quickbooks_throttled"
-
-
-class UpstreamUnavailable(DomainError):
-    status = 503
-    code = "quickbooks_unavailable"

@@ -123,3 +123,48 @@ def test_redelivered_message_of_a_dead_worker_fails_its_run(
     status, body = entity.start_sync()
     assert status == 202, body  # the entity is free again
     entity.stack.drain()
+
+
+def test_a_lasting_outage_defers_the_run_then_fails_it_readably(
+    make_entity: Callable[..., Entity], no_backoff_waits: None
+) -> None:
+    import json
+
+    from tests.events import load_event
+
+    entity = make_entity()
+    entity.sandbox.inject_fault("503", count=10_000, realm=entity.realm)
+    sync_id = _start(entity)
+    entity.stack.drain()  # first attempt: QBO answers 503 to every retry
+    for step in range(1, 5):
+        run = entity.run(sync_id)
+        if run["status"] == "failed":
+            break
+        assert run["status"] == "running", run
+        # The continuation waits in SQS (DelaySeconds) while QBO recovers; deliver it now,
+        # as SQS would after the delay, with the sample event. (The delayed copy left in
+        # the queue finds its step already done when it surfaces, and is dropped.)
+        event = load_event("sync-worker-continuation.json")
+        event["Records"][0]["body"] = json.dumps(
+            {
+                "kind": "sync",
+                "org_id": entity.org_id,
+                "legal_entity_id": entity.le_id,
+                "sync_id": sync_id,
+                "step": step,
+            }
+        )
+        answer = entity.stack.invoke("SyncWorkerFunction", event)
+        assert answer == {"batchItemFailures": []}, answer
+    run = entity.run(sync_id)
+    assert run["status"] == "failed", run
+    assert run["errors"], run
+    message = run["errors"][-1]["message"]
+    assert "QuickBooks did not answer" in message and "start the sync again" in message
+    # The first attempt and three deferred continuations each tried QBO, with retries.
+    attempts_per_invocation = run["api_calls"]["total"] // 4
+    assert attempts_per_invocation > 1 and run["api_calls"]["total"] % 4 == 0, run["api_calls"]
+    current = entity.store().get(entity.org_id, entity.le_id)
+    assert current is not None and current.running_sync_id is None  # the entity is free
+    entity.sandbox.clear_faults()
+    assert _start(entity)

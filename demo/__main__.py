@@ -136,6 +136,8 @@ class Demo:
             types = run.get("progress") or {}
             done = sum(1 for p in types.values() if p["status"] in ("done", "skipped", "failed"))
             finished = run["status"] not in ("queued", "running")
+            if not types:
+                return finished, f"{run['status']:<10} waiting for the sync worker"
             current = next((t for t, p in types.items() if p["status"] == "running"), "")
             line = (
                 f"{run['status']:<10} [{'#' * done}{'-' * (len(types) - done)}] "

@@ -36,7 +36,13 @@ def api_event(
             event[key] = event[key].replace(sample, entity_id)
         event["requestContext"]["http"]["path"] = event["rawPath"]
     if extra_path:
-        event.setdefault("pathParameters", {}).update(extra_path)
+        params = event.setdefault("pathParameters", {})
+        for key, value in extra_path.items():
+            sample = params.get(key)
+            if sample:  # Powertools routes on rawPath: replace the sample value there too
+                event["rawPath"] = event["rawPath"].replace(f"/{sample}", f"/{value}")
+            params[key] = value
+        event["requestContext"]["http"]["path"] = event["rawPath"]
     if claims is not None:
         event["requestContext"]["authorizer"]["jwt"]["claims"].update(claims)
     if query is not None:

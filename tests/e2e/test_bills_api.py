@@ -325,3 +325,23 @@ def test_duplicate_warning_off_reported_and_our_check_still_refuses(
     check = next(c for c in status["preflight"] if c["check"] == "duplicate_bill_warning")
     assert check["status"] == "warning"
     assert "still refuse duplicates" in check["message"]
+
+
+def test_smartsync_exports_queued_bills_and_reports_them_in_the_run(
+    stack: Any, ids: dict[str, str]
+) -> None:
+    entity = connected(stack, ids)
+    assert entity.post(entity.invoice("ap-run-1", "RUN-1"))[0] == 202
+    # Drop the prompt export message: this time the SmartSync itself exports the bill.
+    stack.client("sqs").purge_queue(QueueUrl=stack.env["SYNC_QUEUE_URL"])
+    assert entity.get("ap-run-1")["state"] == "queued"
+    started = entity.sync()
+    assert entity.get("ap-run-1")["state"] == "exported"
+    run_event = api_event("entity-api-get-sync.json", entity_id=entity.le,
+                          claims=member_claims(entity.org),
+                          extra_path={"syncId": started["sync_id"]})
+    run = body_of(stack.invoke("EntityApiFunction", run_event))
+    bills = run["progress"]["Bill"]
+    assert bills["status"] == "done" and bills["method"] == "export", bills
+    assert bills["outcomes"]["exported"] == 1, bills
+    assert run["status"] == "succeeded", run

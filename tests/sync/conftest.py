@@ -104,15 +104,9 @@ class Entity:
 
     def api(self, function: str, sample: str, **kw: Any) -> tuple[int, dict[str, Any]]:
         claims = self.claims(**kw.pop("claims", {}))
-        extra = kw.pop("extra_path", None) or {}
         sample_params = load_event(sample).get("pathParameters") or {}
         entity_id = self.le_id if "id" in sample_params else None
         event = api_event(sample, entity_id=entity_id, claims=claims, **kw)
-        for key, value in extra.items():
-            # The gateway routes on rawPath: put the value there, not only in the params.
-            event["rawPath"] = event["rawPath"].replace(f"/{sample_params[key]}", f"/{value}")
-            event["requestContext"]["http"]["path"] = event["rawPath"]
-            event["pathParameters"][key] = value
         answer = self.stack.invoke(function, event)
         return int(answer["statusCode"]), json.loads(answer.get("body") or "null")
 

@@ -199,7 +199,12 @@ class BillExportService(BillSubmission, BillPayments):
                 counts.skipped += max(0, len(ids) - start - self.batch_size)
                 break
         self._upload_attachments(ctx, counts)
-        ctx.run.progress("Bill", **{k: v for k, v in counts.as_dict().items() if v})
+        ctx.run.progress(
+            "Bill",
+            status="done",
+            method="export",
+            **{k: v for k, v in counts.as_dict().items() if v},
+        )
         return counts
 
     def _drop_stale_markers(

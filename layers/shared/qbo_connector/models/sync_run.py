@@ -60,7 +60,7 @@ def new_sync_id(now_ms: int) -> str:
 @dataclass
 class TypeProgress:
     status: str = "pending"  # pending | running | done | failed | skipped
-    method: str | None = None  # full | cdc | updated_since
+    method: str | None = None  # full | cdc | updated_since | export
     fetched: int = 0
     new: int = 0
     changed: int = 0
@@ -68,10 +68,15 @@ class TypeProgress:
     deleted: int = 0
     unchanged: int = 0
     error: str | None = None
+    # Steps that are not imports say what they did here (bill export: exported, duplicate...).
+    outcomes: dict[str, int] = field(default_factory=dict)
 
     def add(self, counts: dict[str, int]) -> None:
         for key in COUNT_KEYS:
             setattr(self, key, getattr(self, key) + int(counts.get(key, 0)))
+        for key, value in counts.items():
+            if key not in COUNT_KEYS:
+                self.outcomes[key] = self.outcomes.get(key, 0) + int(value)
 
 
 @dataclass

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import secrets
 import socket
 import sys
 import time
@@ -75,19 +74,9 @@ class _Ctx:
 
 def _access_token(sandbox: Any, realm: str) -> str:
     """A sandbox access token for the realm, as if its administrator had consented."""
-    from qbo_sandbox.oauth import Grant
-
-    oauth = sandbox.oauth
-    with sandbox.store.lock:
-        if not sandbox.store.apps:
-            sandbox.register_app(["http://localhost/callback"])
-        app = next(iter(sandbox.store.apps.values()))
-        now = sandbox.clock.now()
-        grant = Grant(secrets.token_hex(12), app.client_id, realm, "admin",
-                      ["com.intuit.quickbooks.accounting"], now, oauth._new_refresh(), now)
-        oauth.grants[grant.grant_id] = grant
-        oauth.refresh[grant.refresh_token] = grant.grant_id
-        return str(oauth._token_payload(grant, False)["access_token"])
+    if not sandbox.store.apps:
+        sandbox.register_app(["http://localhost/callback"])
+    return str(sandbox.grant_tokens(realm)["access_token"])
 
 
 def _import_master_data(sandbox: Any, realm: str) -> dict[str, dict[str, str]]:

@@ -155,6 +155,19 @@ class Sandbox:
         self.limiter.configure(**changes)
         return self.limiter.describe()
 
+    def grant_tokens(self, realm_id: str, client_id: str | None = None,
+                     username: str = "admin",
+                     scopes: Iterable[str] = ("com.intuit.quickbooks.accounting",)
+                     ) -> dict[str, Any]:
+        """The token endpoint's answer for a realm without the consent page (benches and
+        API tests; the OAuth flow itself is tested through the pages)."""
+        with self.store.lock:
+            if client_id is None:
+                if not self.store.apps:
+                    raise ValueError("register an app first")
+                client_id = next(iter(self.store.apps))
+        return self.oauth.grant_without_consent(client_id, realm_id, username, list(scopes))
+
     def issued_secrets(self) -> set[str]:
         """Every authorization code, token and client secret this sandbox handed out."""
         with self.store.lock:

@@ -346,6 +346,19 @@ class OAuthServer:
         return _json(200, self._token_payload(grant, hard),
                      {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
+    def grant_without_consent(
+        self, client_id: str, realm_id: str, username: str, scopes: list[str]
+    ) -> dict[str, Any]:
+        """Tokens as if `username` had consented: for benches and tests that exercise
+        the Accounting API, not the consent flow. Same payload as the token endpoint."""
+        with self.lock:
+            now = self.clock.now()
+            grant = Grant(secrets.token_hex(12), client_id, realm_id, username, list(scopes),
+                          now, self._new_refresh(), now)
+            self.grants[grant.grant_id] = grant
+            self.refresh[grant.refresh_token] = grant.grant_id
+            return self._token_payload(grant, False)
+
     def _token_payload(self, grant: Grant, hard: bool) -> dict[str, Any]:
         now = self.clock.now()
         access = "eyJ" + secrets.token_urlsafe(96)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import secrets
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,7 +38,6 @@ from qbo_connector.adapters.qbo_client import (  # noqa: E402
 from qbo_connector.adapters.record_store import RecordStore  # noqa: E402
 from qbo_connector.logic.bill_export import BillExportService  # noqa: E402
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity  # noqa: E402
-from qbo_sandbox.oauth import Grant  # noqa: E402
 from qbo_sandbox.server import SandboxServer  # noqa: E402
 from tests.moto_server import moto_server, reset_moto  # noqa: E402
 
@@ -197,18 +195,9 @@ class World:
 
 def mint_access_token(server: SandboxServer, realm: str) -> str:
     """A sandbox access token for the realm, as if an administrator had consented."""
-    sandbox = server.sandbox
-    oauth = sandbox.oauth
-    with sandbox.store.lock:
-        if not sandbox.store.apps:
-            sandbox.register_app(["http://localhost/callback"])
-        app = next(iter(sandbox.store.apps.values()))
-        now = sandbox.clock.now()
-        grant = Grant(secrets.token_hex(12), app.client_id, realm, "admin",
-                      ["com.intuit.quickbooks.accounting"], now, oauth._new_refresh(), now)
-        oauth.grants[grant.grant_id] = grant
-        oauth.refresh[grant.refresh_token] = grant.grant_id
-        return str(oauth._token_payload(grant, False)["access_token"])
+    if not server.sandbox.store.apps:
+        server.sandbox.register_app(["http://localhost/callback"])
+    return str(server.sandbox.grant_tokens(realm)["access_token"])
 
 
 def seed_master_data(server: SandboxServer, realm: str, org: str, le: str

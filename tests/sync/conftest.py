@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from qbo_connector.adapters.intuit_oauth import TokenSet
 from qbo_connector.adapters.legal_entity_store import LegalEntityStore
 from qbo_connector.adapters.token_vault import TokenVault
 from qbo_connector.models.legal_entity import ConnectionState
-from qbo_sandbox.oauth import Grant
 from tests.events import api_event, load_event
 
 _ids = itertools.count(1)
@@ -50,24 +48,7 @@ def stack() -> Iterator[LocalStack]:
 
 def _grant_tokens(stack: LocalStack, realm: str) -> TokenSet:
     """Tokens for the realm as if its administrator had consented to our app."""
-    sandbox = stack.sandbox.sandbox  # type: ignore[union-attr]
-    oauth = sandbox.oauth
-    with sandbox.store.lock:
-        app = next(iter(sandbox.store.apps.values()))
-        now = sandbox.clock.now()
-        grant = Grant(
-            secrets.token_hex(12),
-            app.client_id,
-            realm,
-            "admin",
-            ["com.intuit.quickbooks.accounting"],
-            now,
-            oauth._new_refresh(),
-            now,
-        )
-        oauth.grants[grant.grant_id] = grant
-        oauth.refresh[grant.refresh_token] = grant.grant_id
-        payload = oauth._token_payload(grant, False)
+    payload = stack.sandbox.sandbox.grant_tokens(realm)  # type: ignore[union-attr]
     wall = time.time()
     return TokenSet(
         access_token=payload["access_token"],

@@ -174,15 +174,18 @@ class OAuthServer:
             return _html(consent.signin_page(txn, app.name))
         return self._choose(txn, user)
 
+    def _expired_or_denied(self, txn: str, auth: AuthRequest | None) -> Response:
+        if auth is None:
+            return _html(consent.error_page("This sign-in has expired. Start again from the app."),
+                         400)
+        return self._deny(txn, auth)
+
     def signin(self, req: Request) -> Response:
         form = req.form
         txn = form.get("txn", "")
         auth = self.requests.get(txn)
-        if auth is None:
-            return _html(consent.error_page("This sign-in has expired. Start again from the app."),
-                         400)
-        if form.get("action") == "cancel":
-            return self._deny(txn, auth)
+        if auth is None or form.get("action") == "cancel":
+            return self._expired_or_denied(txn, auth)
         username = form.get("username", "").strip()
         user = self.store.users.get(username) or next(
             (u for u in self.store.users.values() if u.email.lower() == username.lower()), None)
@@ -224,11 +227,8 @@ class OAuthServer:
         form = req.form
         txn = form.get("txn", "")
         auth = self.requests.get(txn)
-        if auth is None:
-            return _html(consent.error_page("This sign-in has expired. Start again from the app."),
-                         400)
-        if form.get("action") == "cancel":
-            return self._deny(txn, auth)
+        if auth is None or form.get("action") == "cancel":
+            return self._expired_or_denied(txn, auth)
         user = self._session_user(req)
         if user is None:
             return _html(consent.signin_page(txn, self.store.apps[auth.client_id].name,

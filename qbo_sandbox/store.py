@@ -171,17 +171,7 @@ class Store:
     ) -> dict[str, Any]:
         with self.lock:
             self._writable(entity, admin)
-            obj_id = str(body.get("Id") or "")
-            if not obj_id:
-                raise faults.required("Id")
-            existing = company.objects[entity].get(obj_id)
-            if existing is None:
-                raise faults.not_found(entity, obj_id)
-            token = body.get("SyncToken")
-            if token is None and not admin:
-                raise faults.required("SyncToken")
-            if token is not None and str(token) != existing["SyncToken"]:
-                raise faults.stale(entity)
+            obj_id, existing = self._current(company, entity, body, admin)
             sparse = str(body.get("sparse", False)).lower() == "true"
             skip = ents.READ_ONLY_KEYS | COMPUTED_KEYS.get(entity, set())
             data = {k: v for k, v in ents.clean(body).items() if k not in skip}
@@ -200,23 +190,32 @@ class Store:
             company.touch()
             return stored
 
+    @staticmethod
+    def _current(
+        company: Company, entity: str, body: dict[str, Any], admin: bool
+    ) -> tuple[str, dict[str, Any]]:
+        """The stored object an update/delete names, with Intuit's Id and SyncToken checks
+        (the control API, acting as the accountant, may omit the SyncToken)."""
+        obj_id = str(body.get("Id") or "")
+        if not obj_id:
+            raise faults.required("Id")
+        existing = company.objects[entity].get(obj_id)
+        if existing is None:
+            raise faults.not_found(entity, obj_id)
+        token = body.get("SyncToken")
+        if token is None and not admin:
+            raise faults.required("SyncToken")
+        if token is not None and str(token) != existing["SyncToken"]:
+            raise faults.stale(entity)
+        return obj_id, existing
+
     def delete(
         self, company: Company, entity: str, body: dict[str, Any], admin: bool = False
     ) -> dict[str, Any]:
         with self.lock:
             if entity not in DELETABLE:
                 raise faults.unsupported(f"Delete for {entity}")
-            obj_id = str(body.get("Id") or "")
-            if not obj_id:
-                raise faults.required("Id")
-            existing = company.objects[entity].get(obj_id)
-            if existing is None:
-                raise faults.not_found(entity, obj_id)
-            token = body.get("SyncToken")
-            if token is None and not admin:
-                raise faults.required("SyncToken")
-            if token is not None and str(token) != existing["SyncToken"]:
-                raise faults.stale(entity)
+            obj_id, existing = self._current(company, entity, body, admin)
             if entity == "Bill" and company.bill_paid.get(obj_id):
                 raise faults.business(
                     "This bill has payments applied to it. Delete the payments first.", "Id")

@@ -33,6 +33,12 @@ def entity(stack: Any, ids: dict[str, str]) -> dict[str, str]:
     return ids
 
 
+def sign_in(started: dict[str, Any], entity: dict[str, str]) -> str:
+    """The entity's QBO administrator signs in and picks its company on Intuit's page."""
+    user = entity["qbo_user"]
+    return consent(body_of(started)["authorization_url"], user, f"pw-{user}", entity["realm"])
+
+
 def token_secret(stack: Any, org: str, le: str) -> dict[str, Any] | None:
     sm = stack.client("secretsmanager")
     name = f"qbo-connector/tokens/{org}/{le}"
@@ -144,12 +150,7 @@ def test_one_attempt_per_entity_at_a_time(stack, entity):
     # The same user restarting replaces their own attempt: the first state dies.
     again = start(stack, entity["org"], entity["le"])
     assert again["statusCode"] == 200
-    old = consent(
-        body_of(first)["authorization_url"],
-        entity["qbo_user"],
-        f"pw-{entity['qbo_user']}",
-        entity["realm"],
-    )
+    old = sign_in(first, entity)
     stale = callback(stack, old)
     assert stale["statusCode"] == 400
     assert "timed out or was already used" in stale["body"]
@@ -157,12 +158,7 @@ def test_one_attempt_per_entity_at_a_time(stack, entity):
 
 def test_a_callback_works_once(stack, entity):
     started = start(stack, entity["org"], entity["le"])
-    redirect = consent(
-        body_of(started)["authorization_url"],
-        entity["qbo_user"],
-        f"pw-{entity['qbo_user']}",
-        entity["realm"],
-    )
+    redirect = sign_in(started, entity)
     assert callback(stack, redirect)["statusCode"] == 200
     replay = callback(stack, redirect)
     assert replay["statusCode"] == 400
@@ -171,12 +167,7 @@ def test_a_callback_works_once(stack, entity):
 
 def test_an_expired_attempt_says_start_again(stack, entity):
     started = start(stack, entity["org"], entity["le"])
-    redirect = consent(
-        body_of(started)["authorization_url"],
-        entity["qbo_user"],
-        f"pw-{entity['qbo_user']}",
-        entity["realm"],
-    )
+    redirect = sign_in(started, entity)
     # Age the stored attempt past its expiry (DynamoDB TTL deletion is lazy).
     table = stack.client("dynamodb")
     name = stack.env["OAUTH_ATTEMPTS_TABLE"]
@@ -222,12 +213,7 @@ def test_other_tenants_entity_is_not_named_in_the_refusal(stack, entity):
     other_org, other_le = f"{entity['org']}-x", f"{entity['le']}-x"
     register(stack, other_org, other_le)
     started = start(stack, other_org, other_le)
-    redirect = consent(
-        body_of(started)["authorization_url"],
-        entity["qbo_user"],
-        f"pw-{entity['qbo_user']}",
-        entity["realm"],
-    )
+    redirect = sign_in(started, entity)
     page = callback(stack, redirect)
     assert page["statusCode"] == 409
     assert "another legal entity" in page["body"]
@@ -251,12 +237,7 @@ def test_switching_company_with_imported_data_needs_a_reset(stack, entity):
 
 def test_a_forged_state_is_refused(stack, entity):
     started = start(stack, entity["org"], entity["le"])
-    redirect = consent(
-        body_of(started)["authorization_url"],
-        entity["qbo_user"],
-        f"pw-{entity['qbo_user']}",
-        entity["realm"],
-    )
+    redirect = sign_in(started, entity)
     params = dict(parse_qsl(urlparse(redirect).query))
     forged = callback(stack, redirect.replace(params["state"], "x" * len(params["state"])))
     assert forged["statusCode"] == 400

@@ -93,10 +93,16 @@ def main() -> None:
         assert registered["ok"], registered
         start = stack.invoke("OAuthStartFunction", api("oauth-start.json", claims, id=LE))
         assert start["statusCode"] == 200, start
-        url = json.loads(start["body"])["authorization_url"]
-        redirect = consent(url, "bench", "pw-bench", realm)
+        popup = event("oauth-launch.json")
+        popup["queryStringParameters"] = dict(
+            parse_qsl(urlparse(json.loads(start["body"])["popup_url"]).query)
+        )
+        launched = stack.invoke("OAuthStartFunction", popup)
+        assert launched["statusCode"] == 302, launched
+        redirect = consent(launched["headers"]["Location"], "bench", "pw-bench", realm)
         callback = event("oauth-callback.json")
         callback["queryStringParameters"] = dict(parse_qsl(urlparse(redirect).query))
+        callback["cookies"] = [c.split(";", 1)[0] for c in launched["cookies"]]
         assert stack.invoke("OAuthCallbackFunction", callback)["statusCode"] == 200
         profile = event("ops-put-sync-profile.json", org_id=ORG, legal_entity_id=LE)
         profile["profile"].update(export_bills=False, import_payments=False)

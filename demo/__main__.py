@@ -95,10 +95,18 @@ class Demo:
         step("Settings → ERP Management → Acme US Inc. → Connect to QuickBooks")
         status, body = self.call("POST", f"/legal-entities/{LE}/connection")
         assert status == 200, body
-        say(f"The popup opens Intuit's sign-in; this attempt expires at {body['expires_at']}.")
-        redirect = consent(body["authorization_url"], QBO_USER, QBO_PASSWORD, REALM)
+        launched = requests.get(body["popup_url"], allow_redirects=False, timeout=TIMEOUT)
+        assert launched.status_code == 302, launched.text
+        # The browser keeps this cookie: only this popup can finish the attempt.
+        cookie = launched.headers["Set-Cookie"].split(";", 1)[0]
+        say(
+            "The popup opens our launch page, which binds the attempt to this browser "
+            f"(an HttpOnly cookie) and goes on to Intuit's sign-in; it expires at "
+            f"{body['expires_at']}."
+        )
+        redirect = consent(launched.headers["Location"], QBO_USER, QBO_PASSWORD, REALM)
         say("Signed in as the QBO administrator, chose the company, clicked Next.")
-        page = requests.get(redirect, timeout=TIMEOUT)
+        page = requests.get(redirect, headers={"Cookie": cookie}, timeout=TIMEOUT)
         title = page.text.split("<h1>")[1].split("</h1>")[0]
         say(f"The callback page says: {title} (HTTP {page.status_code}).")
         status, info = self.call("GET", f"/legal-entities/{LE}/connection")

@@ -64,24 +64,46 @@ def start(stack: Any, org: str, le: str, claims: dict[str, str] | None = None) -
     return result
 
 
-def callback(stack: Any, redirect_url: str) -> dict[str, Any]:
-    """Deliver Intuit's redirect to the callback handler via the sample event."""
-    query = dict(parse_qsl(urlparse(redirect_url).query))
+def launch(stack: Any, popup_url: str) -> tuple[dict[str, Any], str]:
+    """The popup opens our launch URL: a redirect to Intuit and the browser's cookie.
+
+    Returns the launch answer and the cookie ("name=value") the browser keeps.
+    """
+    query = dict(parse_qsl(urlparse(popup_url).query))
     result: dict[str, Any] = stack.invoke(
-        "OAuthCallbackFunction", api_event("oauth-callback.json", query=query)
+        "OAuthStartFunction", api_event("oauth-launch.json", query=query)
     )
+    cookies = [c.split(";", 1)[0] for c in result.get("cookies") or []]
+    return result, (cookies[0] if cookies else "")
+
+
+def callback(stack: Any, redirect_url: str, cookie: str | None = None) -> dict[str, Any]:
+    """Deliver Intuit's redirect to the callback handler via the sample event.
+
+    `cookie` is what the browser sends ("name=value" from the launch); None sends none.
+    """
+    query = dict(parse_qsl(urlparse(redirect_url).query))
+    event = api_event("oauth-callback.json", query=query)
+    event["cookies"] = [cookie] if cookie else []
+    result: dict[str, Any] = stack.invoke("OAuthCallbackFunction", event)
     return result
+
+
+def intuit_url(stack: Any, started: dict[str, Any]) -> tuple[str, str]:
+    """From a started attempt to Intuit's sign-in URL, as the popup's browser: (url, cookie)."""
+    assert started["statusCode"] == 200, started
+    launched, cookie = launch(stack, body_of(started)["popup_url"])
+    assert launched["statusCode"] == 302, launched
+    return launched["headers"]["Location"], cookie
 
 
 def connect(
     stack: Any, org: str, le: str, username: str, realm: str, *, cancel: bool = False
 ) -> dict[str, Any]:
-    """The whole guide: start, consent page as that QBO user, callback."""
-    started = start(stack, org, le)
-    assert started["statusCode"] == 200, started
-    url = body_of(started)["authorization_url"]
+    """The whole guide: start, the popup (launch, consent page as that QBO user), callback."""
+    url, cookie = intuit_url(stack, start(stack, org, le))
     redirect = consent(url, username, f"pw-{username}", realm, cancel=cancel)
-    return callback(stack, redirect)
+    return callback(stack, redirect, cookie)
 
 
 def status(stack: Any, org: str, le: str, claims: dict[str, str] | None = None) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from tests.flows import (
     body_of,
     callback,
     connect,
+    intuit_url,
+    launch,
     member_claims,
     ops,
     qbo_admin,
@@ -33,10 +35,12 @@ def entity(stack: Any, ids: dict[str, str]) -> dict[str, str]:
     return ids
 
 
-def sign_in(started: dict[str, Any], entity: dict[str, str]) -> str:
-    """The entity's QBO administrator signs in and picks its company on Intuit's page."""
+def sign_in(stack: Any, started: dict[str, Any], entity: dict[str, str]) -> tuple[str, str]:
+    """The popup launches, then the entity's QBO administrator signs in and picks its
+    company on Intuit's page: (Intuit's redirect, the popup browser's cookie)."""
+    url, cookie = intuit_url(stack, started)
     user = entity["qbo_user"]
-    return consent(body_of(started)["authorization_url"], user, f"pw-{user}", entity["realm"])
+    return consent(url, user, f"pw-{user}", entity["realm"]), cookie
 
 
 def token_secret(stack: Any, org: str, le: str) -> dict[str, Any] | None:
@@ -150,24 +154,23 @@ def test_one_attempt_per_entity_at_a_time(stack, entity):
     # The same user restarting replaces their own attempt: the first state dies.
     again = start(stack, entity["org"], entity["le"])
     assert again["statusCode"] == 200
-    old = sign_in(first, entity)
-    stale = callback(stack, old)
+    stale = launch(stack, body_of(first)["popup_url"])[0]
     assert stale["statusCode"] == 400
     assert "timed out or was already used" in stale["body"]
 
 
 def test_a_callback_works_once(stack, entity):
     started = start(stack, entity["org"], entity["le"])
-    redirect = sign_in(started, entity)
-    assert callback(stack, redirect)["statusCode"] == 200
-    replay = callback(stack, redirect)
+    redirect, cookie = sign_in(stack, started, entity)
+    assert callback(stack, redirect, cookie)["statusCode"] == 200
+    replay = callback(stack, redirect, cookie)
     assert replay["statusCode"] == 400
     assert "already used" in replay["body"]
 
 
 def test_an_expired_attempt_says_start_again(stack, entity):
     started = start(stack, entity["org"], entity["le"])
-    redirect = sign_in(started, entity)
+    redirect, cookie = sign_in(stack, started, entity)
     # Age the stored attempt past its expiry (DynamoDB TTL deletion is lazy).
     table = stack.client("dynamodb")
     name = stack.env["OAUTH_ATTEMPTS_TABLE"]
@@ -179,7 +182,7 @@ def test_an_expired_attempt_says_start_again(stack, entity):
                 UpdateExpression="SET expires_at = :past",
                 ExpressionAttributeValues={":past": {"N": "1"}},
             )
-    page = callback(stack, redirect)
+    page = callback(stack, redirect, cookie)
     assert page["statusCode"] == 400
     assert "timed out" in page["body"]
     assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "not_connected"
@@ -213,8 +216,8 @@ def test_other_tenants_entity_is_not_named_in_the_refusal(stack, entity):
     other_org, other_le = f"{entity['org']}-x", f"{entity['le']}-x"
     register(stack, other_org, other_le)
     started = start(stack, other_org, other_le)
-    redirect = sign_in(started, entity)
-    page = callback(stack, redirect)
+    redirect, cookie = sign_in(stack, started, entity)
+    page = callback(stack, redirect, cookie)
     assert page["statusCode"] == 409
     assert "another legal entity" in page["body"]
     assert entity["le"] not in page["body"].replace(other_le, "")
@@ -237,12 +240,79 @@ def test_switching_company_with_imported_data_needs_a_reset(stack, entity):
 
 def test_a_forged_state_is_refused(stack, entity):
     started = start(stack, entity["org"], entity["le"])
-    redirect = sign_in(started, entity)
+    redirect, cookie = sign_in(stack, started, entity)
     params = dict(parse_qsl(urlparse(redirect).query))
-    forged = callback(stack, redirect.replace(params["state"], "x" * len(params["state"])))
+    forged = callback(stack, redirect.replace(params["state"], "x" * len(params["state"])), cookie)
     assert forged["statusCode"] == 400
     assert "timed out or was already used" in forged["body"]
     assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "pending"
+
+
+def test_the_popup_gets_a_browser_bound_cookie_once(stack, entity):
+    started = start(stack, entity["org"], entity["le"])
+    assert "authorization_url" not in body_of(started)  # Intuit's URL goes to no one but
+    launched, _ = launch(stack, body_of(started)["popup_url"])  # the popup's browser
+    assert launched["statusCode"] == 302
+    assert launched["headers"]["Location"].startswith(stack.sandbox_base_url)
+    [cookie] = launched["cookies"]
+    name_value, *attributes = [part.strip() for part in cookie.split(";")]
+    assert name_value.startswith("__Host-qbo-connect-")
+    assert {"HttpOnly", "Secure", "SameSite=Lax", "Path=/"} <= set(attributes)
+    max_age = int(next(a for a in attributes if a.startswith("Max-Age="))[8:])
+    assert 0 < max_age <= 600
+    # The launch URL is single use: a copy opened elsewhere gets no cookie and no redirect.
+    again, second_cookie = launch(stack, body_of(started)["popup_url"])
+    assert again["statusCode"] == 400 and second_cookie == ""
+    assert "already used" in again["body"]
+    garbage, _ = launch(stack, "https://api.example.com/oauth/launch?attempt=%00%F0%9F%98%80")
+    assert garbage["statusCode"] == 400 and "incomplete" in garbage["body"]
+
+
+def test_a_url_finished_in_another_browser_does_not_connect(stack, entity):
+    started = start(stack, entity["org"], entity["le"])
+    url, cookie = intuit_url(stack, started)
+    # The starter hands Intuit's URL to the administrator of an unrelated QBO company.
+    stranger, stranger_realm = f"stranger-{entity['le']}", str(int(entity["realm"]) + 11)
+    qbo_admin(stack, stranger, stranger_realm, "Unrelated Co")
+    theirs = consent(url, stranger, f"pw-{stranger}", stranger_realm)
+    for sent in (None, f"{cookie.split('=', 1)[0]}=forged-{'x' * 40}"):
+        page = callback(stack, theirs, sent)
+        assert page["statusCode"] == 400
+        assert "only be finished in the window that started it" in page["body"]
+        assert 'data-outcome="other_browser"' in page["body"]
+        assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "pending"
+    assert stack.sandbox.sandbox.store.companies[stranger_realm]  # untouched, unbound
+    # The attempt is still the starter's: finished in the popup, it connects their company.
+    user = entity["qbo_user"]
+    mine = consent(url, user, f"pw-{user}", entity["realm"])
+    page = callback(stack, mine, cookie)
+    assert page["statusCode"] == 200, page["body"]
+    assert any(c.startswith(cookie.split("=", 1)[0] + "=;") for c in page["cookies"])
+    assert any("Max-Age=0" in c for c in page["cookies"])
+    assert body_of(status(stack, entity["org"], entity["le"]))["realm_id"] == entity["realm"]
+
+
+def test_a_tampered_realm_reads_the_same_connected_or_not(stack, entity):
+    connect(stack, entity["org"], entity["le"], entity["qbo_user"], entity["realm"])
+    other = f"{entity['le']}-t"
+    register(stack, entity["org"], other, "Acme Tampered")
+    user = entity["qbo_user"]
+    own_realm = str(int(entity["realm"]) + 13)
+    qbo_admin(stack, user, own_realm, "Own Co")
+    pages = []
+    # realmId replaced with a company connected elsewhere, then with one connected nowhere.
+    for tampered in (entity["realm"], str(int(entity["realm"]) + 17)):
+        url, cookie = intuit_url(stack, start(stack, entity["org"], other))
+        redirect = consent(url, user, f"pw-{user}", own_realm)
+        redirect = redirect.replace(f"realmId={own_realm}", f"realmId={tampered}")
+        pages.append(callback(stack, redirect, cookie))
+    for page in pages:
+        assert page["statusCode"] == 400
+        assert "could not be completed" in page["body"]
+        assert "not answering" not in page["body"]
+    strip = [p["body"].split("<script")[0] for p in pages]
+    assert strip[0] == strip[1]
+    assert body_of(status(stack, entity["org"], other))["state"] == "not_connected"
 
 
 def test_disconnect_then_reconnect_to_the_same_company(stack, entity):
@@ -286,15 +356,21 @@ def test_the_flow_over_the_http_gateway(stack, entity):
     url = f"{stack.gateway_url}/legal-entities/{entity['le']}/connection"
     started = requests.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert started.status_code == 200, started.text
+    popup = started.json()["popup_url"]
+    assert popup.startswith(f"{stack.gateway_url}/oauth/launch?attempt=")
+    launched = requests.get(popup, allow_redirects=False, timeout=10)
+    assert launched.status_code == 302
+    cookie = launched.headers["Set-Cookie"].split(";", 1)[0]
     redirect = consent(
-        started.json()["authorization_url"],
+        launched.headers["Location"],
         entity["qbo_user"],
         f"pw-{entity['qbo_user']}",
         entity["realm"],
     )
     assert redirect.startswith(f"{stack.gateway_url}/oauth/callback?")
     assert dict(parse_qsl(urlparse(redirect).query))["realmId"] == entity["realm"]
-    page = requests.get(redirect, timeout=10)
+    # A browser sends the Secure cookie to the https API; plain-http requests would not.
+    page = requests.get(redirect, headers={"Cookie": cookie}, timeout=10)
     assert page.status_code == 200
     assert "Connected to QuickBooks" in page.text
     assert requests.post(url, timeout=10).status_code == 401  # no bearer token

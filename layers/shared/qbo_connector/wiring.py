@@ -48,7 +48,14 @@ def connection_service() -> ConnectionService:
         companies=QboCompanyReader(settings.qbo_api_base_url),
         schedules=ScheduleRules(),
         state_ttl_seconds=settings.oauth_state_ttl_seconds,
+        launch_url=oauth_launch_url(settings.oauth_redirect_uri),
     )
+
+
+def oauth_launch_url(redirect_uri: str) -> str:
+    """The popup's first stop, GET /oauth/launch, on the same API as the callback."""
+    base = redirect_uri.rsplit("/oauth/callback", 1)[0]
+    return f"{base}/oauth/launch"
 
 
 @lru_cache(maxsize=1)

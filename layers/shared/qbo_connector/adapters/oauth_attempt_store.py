@@ -1,22 +1,34 @@
 """DynamoDB store of OAuth attempts (TTL table).
 
-Two items per attempt: `STATE#{hash}` (consumed exactly once by the callback,
-with a conditional delete) and `LOCK#{org}#{entity}` (one attempt per legal
-entity at a time). TTL removes leftovers, but expiry is also checked on read
-because DynamoDB's TTL deletion is lazy.
+Up to three items per attempt:
+- `LOCK#{org}#{entity}`: one attempt per legal entity at a time;
+- `LAUNCH#{attempt hash}`: the popup's launch token, consumed exactly once (conditional
+  delete) when the popup opens;
+- `STATE#{state hash}`: written at launch with the launching browser's hash, consumed
+  exactly once by the callback, and only by that browser (conditional delete on the
+  browser hash).
+
+TTL removes leftovers, but expiry is also checked on read because DynamoDB's TTL
+deletion is lazy.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from botocore.exceptions import ClientError
 
 from qbo_connector.adapters.dynamo import is_condition_failure, plain, table
 from qbo_connector.config import get_settings
-from qbo_connector.models.oauth_attempt import OAuthAttempt
+from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt
 
 
 def _lock_key(org_id: str, legal_entity_id: str) -> dict[str, str]:
     return {"pk": f"LOCK#{org_id}#{legal_entity_id}"}
+
+
+def _launch_key(attempt_hash: str) -> dict[str, str]:
+    return {"pk": f"LAUNCH#{attempt_hash}"}
 
 
 def _state_key(state_hash: str) -> dict[str, str]:
@@ -31,14 +43,14 @@ class OAuthAttemptStore:
         item = self._table.get_item(
             Key=_lock_key(org_id, legal_entity_id), ConsistentRead=True
         ).get("Item")
-        if not item or int(item["expires_at"]) <= now:
+        if not item or int(item["expires_at"]) <= now or "attempt_hash" not in item:
             return None
         return OAuthAttempt.from_item(plain(item))
 
     def begin(self, attempt: OAuthAttempt, now: int) -> OAuthAttempt | None:
         """Record the attempt; returns the other user's live attempt that blocks it.
 
-        The same user starting again replaces their own attempt (its state dies).
+        The same user starting again replaces their own attempt (its launch and state die).
         """
         previous = self.pending(attempt.org_id, attempt.legal_entity_id, now)
         try:
@@ -52,16 +64,18 @@ class OAuthAttemptStore:
             if not is_condition_failure(error):
                 raise
             return self.pending(attempt.org_id, attempt.legal_entity_id, now) or previous
-        if previous and previous.state_hash != attempt.state_hash:
-            self._table.delete_item(Key=_state_key(previous.state_hash))
-        self._table.put_item(Item={**_state_key(attempt.state_hash), **attempt.to_item()})
+        if previous and previous.attempt_hash != attempt.attempt_hash:
+            self._table.delete_item(Key=_launch_key(previous.attempt_hash))
+            if previous.state_hash:
+                self._table.delete_item(Key=_state_key(previous.state_hash))
+        self._table.put_item(Item={**_launch_key(attempt.attempt_hash), **attempt.to_item()})
         return None
 
-    def consume(self, state_hash: str) -> OAuthAttempt | None:
-        """Single use: the conditional delete succeeds for exactly one caller."""
+    def launch(self, attempt_hash: str, state_hash: str, browser_hash: str) -> OAuthAttempt | None:
+        """Single use: the popup's launch token opens one browser's attempt, once."""
         try:
             old = self._table.delete_item(
-                Key=_state_key(state_hash),
+                Key=_launch_key(attempt_hash),
                 ConditionExpression="attribute_exists(pk)",
                 ReturnValues="ALL_OLD",
             ).get("Attributes")
@@ -69,15 +83,51 @@ class OAuthAttemptStore:
             if is_condition_failure(error):
                 return None
             raise
-        return OAuthAttempt.from_item(plain(old)) if old else None
+        if not old:
+            return None
+        attempt = replace(
+            OAuthAttempt.from_item(plain(old)), state_hash=state_hash, browser_hash=browser_hash
+        )
+        self._table.put_item(Item={**_state_key(state_hash), **attempt.to_item()})
+        try:  # the lock learns the state so a replacing attempt can kill it
+            self._table.update_item(
+                Key=_lock_key(attempt.org_id, attempt.legal_entity_id),
+                UpdateExpression="SET state_hash = :s",
+                ConditionExpression="attempt_hash = :a",
+                ExpressionAttributeValues={":s": state_hash, ":a": attempt_hash},
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+        return attempt
+
+    def consume(self, state_hash: str, browser_hash: str) -> tuple[Consumed, OAuthAttempt | None]:
+        """Single use, and only by the launching browser (conditional delete on its hash)."""
+        try:
+            old = self._table.delete_item(
+                Key=_state_key(state_hash),
+                ConditionExpression="attribute_exists(pk) AND browser_hash = :b",
+                ExpressionAttributeValues={":b": browser_hash},
+                ReturnValues="ALL_OLD",
+            ).get("Attributes")
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            live = self._table.get_item(Key=_state_key(state_hash), ConsistentRead=True).get("Item")
+            if live:
+                return Consumed.OTHER_BROWSER, OAuthAttempt.from_item(plain(live))
+            return Consumed.UNKNOWN, None
+        if not old:
+            return Consumed.UNKNOWN, None
+        return Consumed.OK, OAuthAttempt.from_item(plain(old))
 
     def finish(self, attempt: OAuthAttempt) -> None:
         """Free the entity for a new attempt, unless a newer attempt replaced this one."""
         try:
             self._table.delete_item(
                 Key=_lock_key(attempt.org_id, attempt.legal_entity_id),
-                ConditionExpression="state_hash = :h",
-                ExpressionAttributeValues={":h": attempt.state_hash},
+                ConditionExpression="attempt_hash = :h",
+                ExpressionAttributeValues={":h": attempt.attempt_hash},
             )
         except ClientError as error:
             if not is_condition_failure(error):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qbo_connector.logic.ports import CompanySnapshot
+from qbo_connector.logic.ports import CompanyAccessRefused, CompanySnapshot
 from qbo_connector.models.legal_entity import CompanyPreferences
 
 
@@ -49,10 +49,19 @@ class QboCompanyReader:
 
     def read(self, realm_id: str, access_token: str) -> CompanySnapshot:
         from qbo_connector.adapters.qbo_client import QboClient
+        from qbo_connector.adapters.qbo_faults import (
+            QboAuthenticationError,
+            QboForbiddenError,
+            QboNotFoundError,
+        )
 
         client = QboClient(realm_id, _FreshToken(access_token), self._base_url)
-        info = client.company_info()
-        prefs = client.preferences()
+        try:
+            info = client.company_info()
+            prefs = client.preferences()
+        except (QboAuthenticationError, QboForbiddenError, QboNotFoundError) as refused:
+            # The token is not for this realm (or the realm does not exist): a refusal.
+            raise CompanyAccessRefused(type(refused).__name__) from None
         return CompanySnapshot(
             company_name=str(info.get("CompanyName") or info.get("LegalName") or realm_id),
             country=info.get("Country"),

@@ -6,15 +6,18 @@ start -> (Intuit consent page) -> complete (the callback) -> status / disconnect
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from qbo_connector.api.auth import Caller, require_root_admin, require_same_org
 from qbo_connector.logic.ports import (
+    CompanyAccessRefused,
     CompanyReaderPort,
     OAuthPort,
     ScheduleRulesPort,
@@ -22,7 +25,7 @@ from qbo_connector.logic.ports import (
 )
 from qbo_connector.models.errors import Conflict, NotFound
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
-from qbo_connector.models.oauth_attempt import OAuthAttempt
+from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt
 from qbo_connector.observability import logger, metrics
 
 SCOPES = ["com.intuit.quickbooks.accounting", "openid", "email", "profile"]
@@ -37,8 +40,20 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def state_hash(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
+def sha256_hex(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def browser_cookie_name(state_hash: str) -> str:
+    """One cookie per attempt (two popups for two entities do not overwrite each other).
+
+    `__Host-` makes browsers refuse it unless Secure, Path=/ and without Domain.
+    """
+    return f"__Host-qbo-connect-{state_hash[:16]}"
+
+
+# Our own tokens are token_urlsafe(32): 43 characters of the URL-safe alphabet.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
 
 
 @dataclass(frozen=True)
@@ -46,11 +61,56 @@ class CallbackOutcome:
     """What the callback page shows and tells the opener window."""
 
     status_code: int
-    outcome: str  # connected | cancelled | expired | refused | failed | invalid
+    outcome: str  # connected | cancelled | expired | other_browser | refused | failed | invalid
     title: str
     message: str
     legal_entity_id: str | None = None
     company_name: str | None = None
+    clear_cookie: str | None = None  # the attempt's browser cookie, spent
+
+
+@dataclass(frozen=True)
+class BrowserCookie:
+    name: str
+    value: str
+    max_age: int
+
+
+@dataclass(frozen=True)
+class Launch:
+    """The launch answer: a redirect to Intuit with the browser's cookie, or a page."""
+
+    redirect_to: str | None = None
+    cookie: BrowserCookie | None = None
+    page: CallbackOutcome | None = None
+
+
+INCOMPLETE = CallbackOutcome(
+    400,
+    "invalid",
+    "This link is incomplete",
+    "The address has no connection attempt in it. Close this window and click "
+    "Connect to QuickBooks again.",
+)
+_EXPIRED = CallbackOutcome(
+    400,
+    "expired",
+    "The connection timed out",
+    "This connection attempt timed out or was already used. Close this window and "
+    "click Connect to QuickBooks again, then finish the steps in one sitting.",
+)
+_OTHER_BROWSER = CallbackOutcome(
+    400,
+    "other_browser",
+    "This window did not start the connection",
+    "A connection can only be finished in the window that started it. Nothing was "
+    "connected. Whoever is connecting the legal entity clicks Connect to QuickBooks "
+    "in the AP platform and signs in to QuickBooks in the window that opens.",
+)
+
+
+def _clears(outcome: CallbackOutcome, state_hash: str) -> CallbackOutcome:
+    return replace(outcome, clear_cookie=browser_cookie_name(state_hash))
 
 
 class ConnectionService:
@@ -63,6 +123,7 @@ class ConnectionService:
         companies: CompanyReaderPort,
         schedules: ScheduleRulesPort,
         state_ttl_seconds: int,
+        launch_url: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._entities = entities
@@ -72,6 +133,7 @@ class ConnectionService:
         self._companies = companies
         self._schedules = schedules
         self._ttl = state_ttl_seconds
+        self._launch_url = launch_url  # GET /oauth/launch on this API
         self._clock = clock
 
     # -- helpers ---------------------------------------------------------------------------
@@ -90,9 +152,9 @@ class ConnectionService:
         require_root_admin(caller)
         entity = self.entity_for(caller, legal_entity_id)
         now = int(self._clock())
-        state = secrets.token_urlsafe(32)
+        launch_token = secrets.token_urlsafe(32)
         attempt = OAuthAttempt(
-            state_hash=state_hash(state),
+            attempt_hash=sha256_hex(launch_token),
             org_id=entity.org_id,
             legal_entity_id=entity.legal_entity_id,
             user_id=caller.user_id,
@@ -109,43 +171,67 @@ class ConnectionService:
                 code="connection_attempt_in_progress",
                 details={"started_by": blocking.user_name, "expires_at": iso(blocking.expires_at)},
             )
-        url = self._oauth().authorization_url(state, SCOPES)
         logger.info("OAuth attempt started", extra={"legal_entity_id": legal_entity_id})
         return {
-            "authorization_url": url,
+            "popup_url": f"{self._launch_url}?{urlencode({'attempt': launch_token})}",
             "expires_at": iso(attempt.expires_at),
             "expires_in_seconds": self._ttl,
         }
 
+    # -- the popup opens our launch URL ----------------------------------------------------
+
+    def launch(self, launch_token: str) -> Launch:
+        """Open the attempt in this browser: one state for Intuit, one nonce for a cookie.
+
+        The launch token is single use, so the popup the front end opened is the only
+        browser that can ever hold the attempt's cookie.
+        """
+        if not _TOKEN.match(launch_token or ""):
+            return Launch(page=INCOMPLETE)
+        state = secrets.token_urlsafe(32)
+        nonce = secrets.token_urlsafe(32)
+        attempt = self._attempts.launch(
+            sha256_hex(launch_token), sha256_hex(state), sha256_hex(nonce)
+        )
+        now = int(self._clock())
+        if attempt is None or attempt.expires_at <= now:
+            if attempt is not None:
+                self._attempts.finish(attempt)
+            return Launch(page=_EXPIRED)
+        return Launch(
+            redirect_to=self._oauth().authorization_url(state, SCOPES),
+            cookie=BrowserCookie(
+                name=browser_cookie_name(sha256_hex(state)),
+                value=nonce,
+                max_age=attempt.expires_at - now,
+            ),
+        )
+
     # -- OAuth callback --------------------------------------------------------------------
 
-    def complete(self, params: dict[str, str]) -> CallbackOutcome:
+    def complete(self, params: dict[str, str], cookies: dict[str, str]) -> CallbackOutcome:
         state = params.get("state") or ""
-        if not state:
-            return CallbackOutcome(
-                400,
-                "invalid",
-                "This link is incomplete",
-                "The address has no connection attempt in it. Close this window and click "
-                "Connect to QuickBooks again.",
-            )
-        attempt = self._attempts.consume(state_hash(state))
+        if not _TOKEN.match(state):
+            return INCOMPLETE
+        hashed = sha256_hex(state)
+        nonce = cookies.get(browser_cookie_name(hashed)) or ""
+        consumed, attempt = self._attempts.consume(
+            hashed, sha256_hex(nonce) if _TOKEN.match(nonce) else "-"
+        )
+        if consumed == Consumed.OTHER_BROWSER:
+            logger.warning("OAuth callback from a browser that did not launch the attempt")
+            metrics.add_metric(name="Connection_other_browser", unit="Count", value=1)
+            return _clears(_OTHER_BROWSER, hashed)
         if attempt is None or attempt.expires_at <= self._clock():
             if attempt is not None:
                 self._attempts.finish(attempt)
-            return CallbackOutcome(
-                400,
-                "expired",
-                "The connection timed out",
-                "This connection attempt timed out or was already used. Close this window and "
-                "click Connect to QuickBooks again, then finish the steps in one sitting.",
-            )
+            return _clears(_EXPIRED, hashed)
         try:
             outcome = self._complete(attempt, params)
         finally:
             self._attempts.finish(attempt)
         metrics.add_metric(name=f"Connection_{outcome.outcome}", unit="Count", value=1)
-        return outcome
+        return _clears(outcome, hashed)
 
     def _complete(self, attempt: OAuthAttempt, params: dict[str, str]) -> CallbackOutcome:
         le_id = attempt.legal_entity_id
@@ -200,14 +286,23 @@ class ConnectionService:
                 "Close this window and click Connect to QuickBooks again.",
                 le_id,
             )
-        refusal = self._refusal(entity, realm_id)
-        if refusal is not None:
-            self._revoke_quietly(oauth, tokens.refresh_token)
-            return refusal
         try:
+            # Reading the company first proves the token belongs to realm_id: a tampered
+            # realmId is refused here, the same way whether or not it is connected anywhere.
             company = self._companies.read(realm_id, tokens.access_token)
             who = self._who(oauth, tokens.access_token)
-        except Exception as exc:  # noqa: BLE001
+        except CompanyAccessRefused as exc:
+            logger.warning("the chosen company refused its token", extra={"error_type": exc.kind})
+            self._revoke_quietly(oauth, tokens.refresh_token)
+            return CallbackOutcome(
+                400,
+                "failed",
+                "The connection could not be completed",
+                "QuickBooks did not confirm the chosen company for this sign-in. Close this "
+                "window and click Connect to QuickBooks again.",
+                le_id,
+            )
+        except Exception as exc:  # noqa: BLE001 - an outage: the page must still render
             logger.warning("reading the company failed", extra={"error_type": type(exc).__name__})
             self._revoke_quietly(oauth, tokens.refresh_token)
             return CallbackOutcome(
@@ -218,6 +313,10 @@ class ConnectionService:
                 "QuickBooks again in a few minutes.",
                 le_id,
             )
+        refusal = self._refusal(entity, realm_id)
+        if refusal is not None:
+            self._revoke_quietly(oauth, tokens.refresh_token)
+            return refusal
         now = self._clock()
         hard = getattr(tokens, "refresh_hard_expires_at", None)
         connected = replace(

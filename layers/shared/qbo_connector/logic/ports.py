@@ -32,6 +32,14 @@ class CompanySnapshot:
     preferences: CompanyPreferences
 
 
+class CompanyAccessRefused(Exception):
+    """QBO refused the fresh token for this company (401/403/404): wrong or tampered realm."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
 class CompanyReaderPort(Protocol):
     def read(self, realm_id: str, access_token: str) -> CompanySnapshot: ...
 

@@ -2,6 +2,8 @@
 
 The page tells the opening window the outcome via postMessage, restricted to
 the configured front-end origin, then closes; opened on its own it reads well.
+The attempt finishes only in the browser that launched it (its cookie, set by
+GET /oauth/launch); the cookie is spent on every answer.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import secrets
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from qbo_connector import wiring
 from qbo_connector.config import get_settings
-from qbo_connector.logic.connection import CallbackOutcome
+from qbo_connector.logic.connection import BrowserCookie, CallbackOutcome
 
 router = Router()
 
@@ -62,6 +65,52 @@ def render(outcome: CallbackOutcome, origin: str, nonce: str) -> str:
     )
 
 
+def page_headers(nonce: str) -> dict[str, str]:
+    return {
+        # The URL carried a one-time code: keep it out of caches and referrers.
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": f"default-src 'none'; style-src 'unsafe-inline'; "
+        f"script-src 'nonce-{nonce}'; frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def page(outcome: CallbackOutcome, cookies: list[Cookie] | None = None) -> Response[str]:
+    nonce = secrets.token_urlsafe(16)
+    return Response(
+        status_code=outcome.status_code,
+        content_type="text/html; charset=utf-8",
+        body=render(outcome, get_settings().frontend_origin, nonce),
+        headers=page_headers(nonce),
+        cookies=cookies or [],
+    )
+
+
+def browser_cookie(cookie: BrowserCookie | None, name: str | None = None) -> Cookie:
+    """The attempt's cookie; without a value, the instruction to forget it."""
+    return Cookie(
+        name=cookie.name if cookie else str(name),
+        value=cookie.value if cookie else "",
+        path="/",
+        secure=True,
+        http_only=True,
+        max_age=cookie.max_age if cookie else 0,
+        # Lax: sent on Intuit's top-level redirect back to us, never on cross-site posts.
+        same_site=SameSite.LAX_MODE,
+    )
+
+
+def request_cookies(raw_event: dict) -> dict[str, str]:
+    """Payload 2.0 puts cookies in their own list ("name=value" strings)."""
+    jar: dict[str, str] = {}
+    for entry in raw_event.get("cookies") or []:
+        if isinstance(entry, str) and "=" in entry:
+            name, _, value = entry.partition("=")
+            jar.setdefault(name.strip(), value.strip())
+    return jar
+
+
 @router.get(
     "/oauth/callback",
     include_in_schema=True,
@@ -69,19 +118,8 @@ def render(outcome: CallbackOutcome, origin: str, nonce: str) -> str:
     summary="Intuit's redirect after consent (HTML page for the popup)",
 )
 def oauth_callback() -> Response[str]:
-    params = dict(router.current_event.query_string_parameters or {})
-    outcome = wiring.connection_service().complete(params)
-    nonce = secrets.token_urlsafe(16)
-    return Response(
-        status_code=outcome.status_code,
-        content_type="text/html; charset=utf-8",
-        body=render(outcome, get_settings().frontend_origin, nonce),
-        headers={
-            # The URL carried a one-time code: keep it out of caches and referrers.
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "Content-Security-Policy": f"default-src 'none'; style-src 'unsafe-inline'; "
-            f"script-src 'nonce-{nonce}'; frame-ancestors 'none'",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    event = router.current_event
+    params = dict(event.query_string_parameters or {})
+    outcome = wiring.connection_service().complete(params, request_cookies(event.raw_event))
+    spent = [browser_cookie(None, outcome.clear_cookie)] if outcome.clear_cookie else []
+    return page(outcome, spent)

@@ -18,10 +18,10 @@ import resource
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 from local_stack.stack import LocalStack
-from qbo_sandbox.browser import consent
+from qbo_sandbox.browser import consent, forms_of
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 ORG, LE = "org-bench", "le-bench"
@@ -103,7 +103,12 @@ def main() -> None:
         callback = event("oauth-callback.json")
         callback["queryStringParameters"] = dict(parse_qsl(urlparse(redirect).query))
         callback["cookies"] = [c.split(";", 1)[0] for c in launched["cookies"]]
-        assert stack.invoke("OAuthCallbackFunction", callback)["statusCode"] == 200
+        asked = stack.invoke("OAuthCallbackFunction", callback)
+        assert asked["statusCode"] == 200, asked
+        confirm = event("oauth-confirm.json")
+        confirm["body"] = urlencode({**forms_of(asked["body"])[0].fields, "decision": "connect"})
+        confirm["cookies"] = callback["cookies"]
+        assert stack.invoke("OAuthCallbackFunction", confirm)["statusCode"] == 200
         profile = event("ops-put-sync-profile.json", org_id=ORG, legal_entity_id=LE)
         profile["profile"].update(export_bills=False, import_payments=False)
         assert stack.invoke("OpsFunction", profile)["ok"]

@@ -8,17 +8,19 @@ browser would.
 
 from __future__ import annotations
 
+import html
 import json
 import sys
 import warnings
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 
 from demo.console import say, step, table, wait_for
 from local_stack.stack import LocalStack
-from qbo_sandbox.browser import consent
+from qbo_sandbox.browser import consent, forms_of
 
 ORG, LE, REALM = "org-acme", "le-acme-us", "9130350000000001"
 QBO_USER, QBO_PASSWORD = "craig", "pw-craig"
@@ -106,9 +108,17 @@ class Demo:
         )
         redirect = consent(launched.headers["Location"], QBO_USER, QBO_PASSWORD, REALM)
         say("Signed in as the QBO administrator, chose the company, clicked Next.")
-        page = requests.get(redirect, headers={"Cookie": cookie}, timeout=TIMEOUT)
+        asked = requests.get(redirect, headers={"Cookie": cookie}, timeout=TIMEOUT)
+        say(f"The callback page asks: {html.unescape(asked.text.split('<p>')[1].split('</p>')[0])}")
+        form = forms_of(asked.text)[0]
+        page = requests.post(
+            urljoin(asked.url, form.action),
+            data={**form.fields, "decision": "connect"},
+            headers={"Cookie": cookie},
+            timeout=TIMEOUT,
+        )
         title = page.text.split("<h1>")[1].split("</h1>")[0]
-        say(f"The callback page says: {title} (HTTP {page.status_code}).")
+        say(f"Clicked Connect; the page says: {title} (HTTP {page.status_code}).")
         status, info = self.call("GET", f"/legal-entities/{LE}/connection")
         say(
             f"Status: {info['state']} to '{info['company_name']}' (realm {info['realm_id']}), "

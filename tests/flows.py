@@ -6,8 +6,9 @@ Shared by handler tests and kept close to what the demo does.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 from qbo_sandbox.browser import consent
 from tests.events import api_event, load_event
@@ -89,6 +90,19 @@ def callback(stack: Any, redirect_url: str, cookie: str | None = None) -> dict[s
     return result
 
 
+def confirm(
+    stack: Any, page: dict[str, Any], cookie: str | None, decision: str = "connect"
+) -> dict[str, Any]:
+    """Press Connect (or Cancel) on the callback's confirmation page, as its browser."""
+    assert 'data-outcome="confirm"' in page["body"], page["body"]
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page["body"]))
+    event = api_event("oauth-confirm.json")
+    event["body"] = urlencode({**fields, "decision": decision})
+    event["cookies"] = [cookie] if cookie else []
+    result: dict[str, Any] = stack.invoke("OAuthCallbackFunction", event)
+    return result
+
+
 def intuit_url(stack: Any, started: dict[str, Any]) -> tuple[str, str]:
     """From a started attempt to Intuit's sign-in URL, as the popup's browser: (url, cookie)."""
     assert started["statusCode"] == 200, started
@@ -100,10 +114,14 @@ def intuit_url(stack: Any, started: dict[str, Any]) -> tuple[str, str]:
 def connect(
     stack: Any, org: str, le: str, username: str, realm: str, *, cancel: bool = False
 ) -> dict[str, Any]:
-    """The whole guide: start, the popup (launch, consent page as that QBO user), callback."""
+    """The whole guide: start, the popup (launch, consent page as that QBO user), the
+    callback and, when it asks, Connect on its confirmation page."""
     url, cookie = intuit_url(stack, start(stack, org, le))
     redirect = consent(url, username, f"pw-{username}", realm, cancel=cancel)
-    return callback(stack, redirect, cookie)
+    page = callback(stack, redirect, cookie)
+    if 'data-outcome="confirm"' not in page["body"]:
+        return page
+    return confirm(stack, page, cookie)
 
 
 def status(stack: Any, org: str, le: str, claims: dict[str, str] | None = None) -> dict[str, Any]:

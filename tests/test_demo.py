@@ -20,7 +20,8 @@ def test_demo_walks_the_guide_to_the_end():
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
-    assert "The callback page says: Connected to QuickBooks (HTTP 200)." in out
+    assert "The callback page asks: Connect the QuickBooks company" in out
+    assert "Clicked Connect; the page says: Connected to QuickBooks (HTTP 200)." in out
     assert "Sync is refused: HTTP 412" in out
     assert "Result: succeeded" in out
     assert "trigger schedule, succeeded" in out

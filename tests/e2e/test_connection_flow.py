@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
@@ -15,6 +16,7 @@ from tests.flows import (
     admin_claims,
     body_of,
     callback,
+    confirm,
     connect,
     intuit_url,
     launch,
@@ -162,7 +164,9 @@ def test_one_attempt_per_entity_at_a_time(stack, entity):
 def test_a_callback_works_once(stack, entity):
     started = start(stack, entity["org"], entity["le"])
     redirect, cookie = sign_in(stack, started, entity)
-    assert callback(stack, redirect, cookie)["statusCode"] == 200
+    asked = callback(stack, redirect, cookie)
+    assert asked["statusCode"] == 200
+    assert confirm(stack, asked, cookie)["statusCode"] == 200
     replay = callback(stack, redirect, cookie)
     assert replay["statusCode"] == 400
     assert "already used" in replay["body"]
@@ -285,7 +289,15 @@ def test_a_url_finished_in_another_browser_does_not_connect(stack, entity):
     # The attempt is still the starter's: finished in the popup, it connects their company.
     user = entity["qbo_user"]
     mine = consent(url, user, f"pw-{user}", entity["realm"])
-    page = callback(stack, mine, cookie)
+    asked = callback(stack, mine, cookie)
+    assert 'data-outcome="confirm"' in asked["body"]
+    assert not asked.get("cookies")  # the confirmation still needs the cookie
+    # Connect pressed in another browser (the page's form copied) does nothing either.
+    for sent in (None, f"{cookie.split('=', 1)[0]}=forged-{'x' * 40}"):
+        page = confirm(stack, asked, sent)
+        assert 'data-outcome="other_browser"' in page["body"]
+        assert body_of(status(stack, entity["org"], entity["le"]))["state"] != "connected"
+    page = confirm(stack, asked, cookie)
     assert page["statusCode"] == 200, page["body"]
     assert any(c.startswith(cookie.split("=", 1)[0] + "=;") for c in page["cookies"])
     assert any("Max-Age=0" in c for c in page["cookies"])
@@ -313,6 +325,96 @@ def test_a_tampered_realm_reads_the_same_connected_or_not(stack, entity):
     strip = [p["body"].split("<script")[0] for p in pages]
     assert strip[0] == strip[1]
     assert body_of(status(stack, entity["org"], other))["state"] == "not_connected"
+
+
+def test_nothing_is_bound_before_the_person_confirms_the_company(stack, entity):
+    started = start(stack, entity["org"], entity["le"])
+    redirect, cookie = sign_in(stack, started, entity)
+    asked = callback(stack, redirect, cookie)
+    assert asked["statusCode"] == 200
+    body = asked["body"]
+    assert f"Company {entity['le']}" in body and entity["realm"] in body
+    assert "Acme US Inc." in body
+    assert ">Connect</button>" in body and ">Cancel</button>" in body
+    # Seen, not yet bound: no connection, no live tokens, the opener hears nothing yet.
+    assert body_of(status(stack, entity["org"], entity["le"]))["state"] != "connected"
+    assert token_secret(stack, entity["org"], entity["le"]) is None
+    assert f"{entity['org']}/{entity['le']}/pending-" in str(
+        stack.client("secretsmanager").list_secrets()["SecretList"]
+    )
+    page = confirm(stack, asked, cookie)
+    assert "Connected to QuickBooks" in page["body"]
+    assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "connected"
+    assert token_secret(stack, entity["org"], entity["le"]) is not None
+    # The confirmation is single use.
+    again = confirm(stack, asked, cookie)
+    assert again["statusCode"] == 400 and "timed out or was already used" in again["body"]
+
+
+def pending_tokens(stack: Any, entity: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """The pending token secrets of the entity: (name, value)."""
+    sm = stack.client("secretsmanager")
+    prefix = f"qbo-connector/tokens/{entity['org']}/{entity['le']}/pending-"
+    names = [s["Name"] for s in sm.list_secrets()["SecretList"] if s["Name"].startswith(prefix)]
+    return [(n, json.loads(sm.get_secret_value(SecretId=n)["SecretString"])) for n in names]
+
+
+def intuit_accepts(stack: Any, realm: str, access_token: str) -> bool:
+    answer = requests.get(
+        f"{stack.sandbox_base_url}/v3/company/{realm}/companyinfo/{realm}",
+        headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+        timeout=10,
+    )
+    return answer.status_code == 200
+
+
+def test_cancel_on_the_confirmation_page_revokes_intuits_tokens(stack, entity):
+    started = start(stack, entity["org"], entity["le"])
+    redirect, cookie = sign_in(stack, started, entity)
+    asked = callback(stack, redirect, cookie)
+    [(_, held)] = pending_tokens(stack, entity)
+    assert intuit_accepts(stack, entity["realm"], held["access_token"])
+    page = confirm(stack, asked, cookie, decision="cancel")
+    assert page["statusCode"] == 200 and 'data-outcome="cancelled"' in page["body"]
+    assert any("Max-Age=0" in c for c in page["cookies"])
+    assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "not_connected"
+    assert pending_tokens(stack, entity) == []
+    assert not intuit_accepts(stack, entity["realm"], held["access_token"])
+
+
+def test_an_unanswered_confirmation_expires_and_its_tokens_are_revoked(stack, entity):
+    def age_confirmations() -> None:
+        table, name = stack.client("dynamodb"), stack.env["OAUTH_ATTEMPTS_TABLE"]
+        for item in table.scan(TableName=name)["Items"]:
+            if item["pk"]["S"].startswith("CONFIRM#") and (
+                item["legal_entity_id"]["S"] == entity["le"]
+            ):
+                table.update_item(
+                    TableName=name,
+                    Key={"pk": item["pk"]},
+                    UpdateExpression="SET expires_at = :past",
+                    ExpressionAttributeValues={":past": {"N": "1"}},
+                )
+
+    # One window answered too late, one closed and never answered.
+    late_page, late_cookie = None, ""
+    for _ in range(2):
+        redirect, cookie = sign_in(stack, start(stack, entity["org"], entity["le"]), entity)
+        late_page, late_cookie = callback(stack, redirect, cookie), cookie
+        held = pending_tokens(stack, entity)
+    assert len(held) == 2
+    age_confirmations()
+    late = confirm(stack, late_page, late_cookie)
+    assert late["statusCode"] == 400 and "timed out" in late["body"]
+    assert body_of(status(stack, entity["org"], entity["le"]))["state"] == "not_connected"
+    [(_, abandoned)] = pending_tokens(stack, entity)
+    assert intuit_accepts(stack, entity["realm"], abandoned["access_token"])
+    # The daily upkeep revokes what nobody answered.
+    result = ops(stack, "ops-keep-tokens-alive.json")
+    assert result["result"]["unanswered_confirmations_revoked"] >= 1
+    assert pending_tokens(stack, entity) == []
+    assert not intuit_accepts(stack, entity["realm"], abandoned["access_token"])
+    assert token_secret(stack, entity["org"], entity["le"]) is None
 
 
 def test_disconnect_then_reconnect_to_the_same_company(stack, entity):
@@ -370,7 +472,18 @@ def test_the_flow_over_the_http_gateway(stack, entity):
     assert redirect.startswith(f"{stack.gateway_url}/oauth/callback?")
     assert dict(parse_qsl(urlparse(redirect).query))["realmId"] == entity["realm"]
     # A browser sends the Secure cookie to the https API; plain-http requests would not.
-    page = requests.get(redirect, headers={"Cookie": cookie}, timeout=10)
+    asked = requests.get(redirect, headers={"Cookie": cookie}, timeout=10)
+    assert asked.status_code == 200
+    assert f"Company {entity['le']}" in asked.text and "Acme US Inc." in asked.text
+    assert "form-action 'self'" in asked.headers["Content-Security-Policy"]
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', asked.text))
+    assert re.search(r'<form method="post" action="/oauth/callback">', asked.text)
+    page = requests.post(
+        f"{stack.gateway_url}/oauth/callback",
+        data={**fields, "decision": "connect"},
+        headers={"Cookie": cookie},
+        timeout=10,
+    )
     assert page.status_code == 200
     assert "Connected to QuickBooks" in page.text
     assert requests.post(url, timeout=10).status_code == 401  # no bearer token

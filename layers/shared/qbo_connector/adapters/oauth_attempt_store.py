@@ -6,7 +6,9 @@ Up to three items per attempt:
   delete) when the popup opens;
 - `STATE#{state hash}`: written at launch with the launching browser's hash, consumed
   exactly once by the callback, and only by that browser (conditional delete on the
-  browser hash).
+  browser hash);
+- `CONFIRM#{confirmation hash}`: the verified company waiting for "Connect", taken once,
+  by the same browser, the same way.
 
 TTL removes leftovers, but expiry is also checked on read because DynamoDB's TTL
 deletion is lazy.
@@ -20,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from qbo_connector.adapters.dynamo import is_condition_failure, plain, table
 from qbo_connector.config import get_settings
-from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt
+from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt, PendingConnection
 
 
 def _lock_key(org_id: str, legal_entity_id: str) -> dict[str, str]:
@@ -33,6 +35,10 @@ def _launch_key(attempt_hash: str) -> dict[str, str]:
 
 def _state_key(state_hash: str) -> dict[str, str]:
     return {"pk": f"STATE#{state_hash}"}
+
+
+def _confirm_key(confirmation_hash: str) -> dict[str, str]:
+    return {"pk": f"CONFIRM#{confirmation_hash}"}
 
 
 class OAuthAttemptStore:
@@ -103,9 +109,23 @@ class OAuthAttemptStore:
 
     def consume(self, state_hash: str, browser_hash: str) -> tuple[Consumed, OAuthAttempt | None]:
         """Single use, and only by the launching browser (conditional delete on its hash)."""
+        consumed, item = self._take(_state_key(state_hash), browser_hash)
+        return consumed, OAuthAttempt.from_item(item) if item else None
+
+    def hold(self, pending: PendingConnection) -> None:
+        self._table.put_item(Item={**_confirm_key(pending.confirmation_hash), **pending.to_item()})
+
+    def take(
+        self, confirmation_hash: str, browser_hash: str
+    ) -> tuple[Consumed, PendingConnection | None]:
+        """The confirmation, once, by the browser that launched the attempt."""
+        consumed, item = self._take(_confirm_key(confirmation_hash), browser_hash)
+        return consumed, PendingConnection.from_item(item) if item else None
+
+    def _take(self, key: dict[str, str], browser_hash: str) -> tuple[Consumed, dict | None]:
         try:
             old = self._table.delete_item(
-                Key=_state_key(state_hash),
+                Key=key,
                 ConditionExpression="attribute_exists(pk) AND browser_hash = :b",
                 ExpressionAttributeValues={":b": browser_hash},
                 ReturnValues="ALL_OLD",
@@ -113,13 +133,28 @@ class OAuthAttemptStore:
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
-            live = self._table.get_item(Key=_state_key(state_hash), ConsistentRead=True).get("Item")
-            if live:
-                return Consumed.OTHER_BROWSER, OAuthAttempt.from_item(plain(live))
-            return Consumed.UNKNOWN, None
+            live = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+            return (Consumed.OTHER_BROWSER if live else Consumed.UNKNOWN), None
         if not old:
             return Consumed.UNKNOWN, None
-        return Consumed.OK, OAuthAttempt.from_item(plain(old))
+        return Consumed.OK, plain(old)
+
+    def expired_confirmations(self, now: int) -> list[PendingConnection]:
+        """Confirmations nobody answered (the window was closed): their tokens are revoked."""
+        found: list[PendingConnection] = []
+        kwargs: dict = {
+            "FilterExpression": "begins_with(pk, :p) AND expires_at <= :now",
+            "ExpressionAttributeValues": {":p": "CONFIRM#", ":now": now},
+        }
+        while True:
+            page = self._table.scan(**kwargs)
+            found += [PendingConnection.from_item(plain(i)) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def forget(self, pending: PendingConnection) -> None:
+        self._table.delete_item(Key=_confirm_key(pending.confirmation_hash))
 
     def finish(self, attempt: OAuthAttempt) -> None:
         """Free the entity for a new attempt, unless a newer attempt replaced this one."""

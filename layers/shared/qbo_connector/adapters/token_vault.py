@@ -67,7 +67,9 @@ class TokenVault:
         return f"{self.prefix}{org_id}/{legal_entity_id}"
 
     def load(self, org_id: str, legal_entity_id: str) -> TokenSet | None:
-        name = self.secret_name(org_id, legal_entity_id)
+        return self._read(self.secret_name(org_id, legal_entity_id))
+
+    def _read(self, name: str) -> TokenSet | None:
         try:
             resp = self.client.get_secret_value(SecretId=name)
         except ClientError as exc:
@@ -87,8 +89,31 @@ class TokenVault:
 
         qbo_auth.note_saved(org_id, legal_entity_id, tokens)
 
-    def _store(self, org_id: str, legal_entity_id: str, tokens: TokenSet) -> None:
-        name = self.secret_name(org_id, legal_entity_id)
+    # -- a connection waiting for the person's confirmation --------------------------------
+    # `{prefix}{org}/{entity}/pending-{key}`: Intuit's fresh tokens for the company shown
+    # on one confirmation page, kept apart so a live connection's tokens stay untouched
+    # until the person clicks Connect (one per confirmation: a sweep of an abandoned one
+    # never touches a newer one).
+
+    def pending_name(self, org_id: str, legal_entity_id: str, key: str) -> str:
+        if not key.isalnum():
+            raise ValueError("a pending key is letters and digits")
+        return f"{self.secret_name(org_id, legal_entity_id)}/pending-{key}"
+
+    def hold_pending(self, org_id: str, legal_entity_id: str, key: str, tokens: TokenSet) -> None:
+        name = self.pending_name(org_id, legal_entity_id, key)
+        self._store(org_id, legal_entity_id, tokens, name)
+
+    def take_pending(self, org_id: str, legal_entity_id: str, key: str) -> TokenSet | None:
+        return self._read(self.pending_name(org_id, legal_entity_id, key))
+
+    def drop_pending(self, org_id: str, legal_entity_id: str, key: str) -> None:
+        self._delete(self.pending_name(org_id, legal_entity_id, key))
+
+    def _store(
+        self, org_id: str, legal_entity_id: str, tokens: TokenSet, name: str | None = None
+    ) -> None:
+        name = name or self.secret_name(org_id, legal_entity_id)
         value = json.dumps(tokens.to_dict(), separators=(",", ":"))
         try:
             self.client.put_secret_value(SecretId=name, SecretString=value)
@@ -146,15 +171,17 @@ class TokenVault:
     def delete(self, org_id: str, legal_entity_id: str) -> None:
         """Delete at once (no recovery window). Idempotent: a missing secret is fine
         (Secrets Manager itself accepts a forced delete of an unknown name)."""
-        name = self.secret_name(org_id, legal_entity_id)
+        self._delete(self.secret_name(org_id, legal_entity_id))
+        from qbo_connector.adapters import qbo_auth
+
+        qbo_auth.note_deleted(org_id, legal_entity_id)
+
+    def _delete(self, name: str) -> None:
         try:
             self.client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
         except ClientError as exc:
             if not _gone(exc):
                 raise TokenVaultError(f"deleting tokens {name} failed: {_code(exc)}") from None
-        from qbo_connector.adapters import qbo_auth
-
-        qbo_auth.note_deleted(org_id, legal_entity_id)
 
 
 # --------------------------------------------------------------------------------------

@@ -56,8 +56,11 @@ def _reset(event: dict[str, Any]) -> Any:
 
 
 def _keep_tokens_alive(event: dict[str, Any]) -> Any:
-    """Daily (template schedule) or by hand: refresh idle entities' refresh tokens."""
-    return wiring.token_upkeep().run()
+    """Daily (template schedule) or by hand: refresh idle entities' refresh tokens, and
+    revoke the tokens of connection confirmations nobody answered."""
+    result: dict[str, Any] = wiring.token_upkeep().run()
+    result["unanswered_confirmations_revoked"] = wiring.connection_service().sweep_unanswered()
+    return result
 
 
 def _delete(event: dict[str, Any]) -> Any:

@@ -1,6 +1,13 @@
 """Connecting a legal entity to its QBO company: the seed guide, step by step.
 
-start -> (Intuit consent page) -> complete (the callback) -> status / disconnect.
+    start (JWT) ─popup_url─▶ launch (popup) ─cookie, Intuit URL─▶ Intuit: sign in, company, Next
+        ─▶ complete (GET callback, same browser): exchange, verify the realm, refusals
+        ─▶ confirmation page "connect company X to legal entity Y?"
+        ─▶ confirm (POST, same browser): bind and store tokens │ cancel: revoke
+    then status / disconnect.
+
+Every step is single use and expires; every refusal is a page in words, and the
+opener window hears the final outcome by postMessage.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -19,13 +26,19 @@ from qbo_connector.api.auth import Caller, require_root_admin, require_same_org
 from qbo_connector.logic.ports import (
     CompanyAccessRefused,
     CompanyReaderPort,
+    CompanySnapshot,
     OAuthPort,
     ScheduleRulesPort,
     TokenVaultPort,
 )
 from qbo_connector.models.errors import Conflict, NotFound
-from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
-from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt
+from qbo_connector.models.legal_entity import (
+    CompanyPreferences,
+    ConnectionState,
+    LegalEntity,
+    validate_id,
+)
+from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt, PendingConnection
 from qbo_connector.observability import logger, metrics
 
 SCOPES = ["com.intuit.quickbooks.accounting", "openid", "email", "profile"]
@@ -49,7 +62,13 @@ def browser_cookie_name(state_hash: str) -> str:
 
     `__Host-` makes browsers refuse it unless Secure, Path=/ and without Domain.
     """
-    return f"__Host-qbo-connect-{state_hash[:16]}"
+    return f"{COOKIE_PREFIX}{state_hash[:16]}"
+
+
+COOKIE_PREFIX = "__Host-qbo-connect-"
+CONFIRM_SECONDS = 300  # the confirmation page's life: Intuit's fresh tokens wait meanwhile
+_SUFFIX = re.compile(r"^[0-9a-f]{16}$")
+_REALM = re.compile(r"^[0-9]{1,32}$")  # Intuit's company ids are decimal digits
 
 
 # Our own tokens are token_urlsafe(32): 43 characters of the URL-safe alphabet.
@@ -61,12 +80,24 @@ class CallbackOutcome:
     """What the callback page shows and tells the opener window."""
 
     status_code: int
-    outcome: str  # connected | cancelled | expired | other_browser | refused | failed | invalid
+    # confirm | connected | cancelled | expired | other_browser | refused | failed | invalid
+    outcome: str
     title: str
     message: str
     legal_entity_id: str | None = None
     company_name: str | None = None
     clear_cookie: str | None = None  # the attempt's browser cookie, spent
+    confirm: ConfirmPrompt | None = None  # set on the "confirm" page only
+
+
+@dataclass(frozen=True)
+class ConfirmPrompt:
+    """What the confirmation form carries back (the token is single use, cookie-bound)."""
+
+    confirmation: str
+    attempt: str  # which cookie holds this browser's nonce
+    entity_name: str
+    realm_id: str
 
 
 @dataclass(frozen=True)
@@ -107,6 +138,27 @@ _OTHER_BROWSER = CallbackOutcome(
     "connected. Whoever is connecting the legal entity clicks Connect to QuickBooks "
     "in the AP platform and signs in to QuickBooks in the window that opens.",
 )
+
+
+_CANCELLED = CallbackOutcome(
+    200,
+    "cancelled",
+    "Connection cancelled",
+    "QuickBooks was not connected because the request was cancelled. You can "
+    "click Connect to QuickBooks again at any time.",
+)
+
+
+def _not_completed(legal_entity_id: str) -> CallbackOutcome:
+    """A realm or token the chosen company refuses: the same words, connected anywhere or not."""
+    return CallbackOutcome(
+        400,
+        "failed",
+        "The connection could not be completed",
+        "QuickBooks did not confirm the chosen company for this sign-in. Close this "
+        "window and click Connect to QuickBooks again.",
+        legal_entity_id,
+    )
 
 
 def _clears(outcome: CallbackOutcome, state_hash: str) -> CallbackOutcome:
@@ -231,21 +283,15 @@ class ConnectionService:
         finally:
             self._attempts.finish(attempt)
         metrics.add_metric(name=f"Connection_{outcome.outcome}", unit="Count", value=1)
-        return _clears(outcome, hashed)
+        # The confirmation page still needs the cookie; every other answer spends it.
+        return outcome if outcome.confirm else _clears(outcome, hashed)
 
     def _complete(self, attempt: OAuthAttempt, params: dict[str, str]) -> CallbackOutcome:
         le_id = attempt.legal_entity_id
         error = params.get("error")
         if error:
             if error == "access_denied":
-                return CallbackOutcome(
-                    200,
-                    "cancelled",
-                    "Connection cancelled",
-                    "QuickBooks was not connected because the request was cancelled. You can "
-                    "click Connect to QuickBooks again at any time.",
-                    le_id,
-                )
+                return replace(_CANCELLED, legal_entity_id=le_id)
             return CallbackOutcome(
                 400,
                 "failed",
@@ -264,6 +310,8 @@ class ConnectionService:
                 "Connect to QuickBooks again.",
                 le_id,
             )
+        if not _REALM.match(realm_id):
+            return _not_completed(le_id)
         entity = self._entities.get(attempt.org_id, le_id)
         if entity is None:
             return CallbackOutcome(
@@ -294,14 +342,7 @@ class ConnectionService:
         except CompanyAccessRefused as exc:
             logger.warning("the chosen company refused its token", extra={"error_type": exc.kind})
             self._revoke_quietly(oauth, tokens.refresh_token)
-            return CallbackOutcome(
-                400,
-                "failed",
-                "The connection could not be completed",
-                "QuickBooks did not confirm the chosen company for this sign-in. Close this "
-                "window and click Connect to QuickBooks again.",
-                le_id,
-            )
+            return _not_completed(le_id)
         except Exception as exc:  # noqa: BLE001 - an outage: the page must still render
             logger.warning("reading the company failed", extra={"error_type": type(exc).__name__})
             self._revoke_quietly(oauth, tokens.refresh_token)
@@ -317,38 +358,154 @@ class ConnectionService:
         if refusal is not None:
             self._revoke_quietly(oauth, tokens.refresh_token)
             return refusal
+        return self._ask_to_confirm(attempt, entity, realm_id, company, who, tokens)
+
+    # -- the person confirms the company and the legal entity ------------------------------
+
+    def _ask_to_confirm(
+        self,
+        attempt: OAuthAttempt,
+        entity: LegalEntity,
+        realm_id: str,
+        company: CompanySnapshot,
+        who: str | None,
+        tokens: Any,
+    ) -> CallbackOutcome:
+        """Nothing is bound before the person has seen which company goes to which entity.
+
+        The tokens wait in the entity's pending secret (never in the page or DynamoDB);
+        the confirmation is single use, bound to the same browser cookie, and short-lived.
+        """
+        token = secrets.token_urlsafe(32)
+        now = int(self._clock())
+        pending = PendingConnection(
+            confirmation_hash=sha256_hex(token),
+            browser_hash=attempt.browser_hash or "",
+            org_id=entity.org_id,
+            legal_entity_id=entity.legal_entity_id,
+            user_id=attempt.user_id,
+            user_name=attempt.user_name,
+            realm_id=realm_id,
+            company_name=company.company_name,
+            country=company.country,
+            preferences=asdict(company.preferences),
+            intuit_email=who,
+            expires_at=now + CONFIRM_SECONDS,
+        )
+        self._vault.hold_pending(entity.org_id, entity.legal_entity_id, pending.key, tokens)
+        self._attempts.hold(pending)
+        replacing = (
+            f" It replaces the connection to {entity.company_name}."
+            if entity.realm_id and entity.realm_id != realm_id and entity.company_name
+            else ""
+        )
+        return CallbackOutcome(
+            200,
+            "confirm",
+            "Connect this company?",
+            f"Connect the QuickBooks company {company.company_name} (company id {realm_id}) "
+            f"to the legal entity {entity.name}?{replacing} Nothing is connected until you "
+            f"click Connect; this choice is open for {CONFIRM_SECONDS // 60} minutes.",
+            entity.legal_entity_id,
+            company.company_name,
+            confirm=ConfirmPrompt(
+                confirmation=token,
+                attempt=browser_cookie_name(attempt.state_hash or "")[len(COOKIE_PREFIX) :],
+                entity_name=entity.name,
+                realm_id=realm_id,
+            ),
+        )
+
+    def confirm(self, form: dict[str, str], cookies: dict[str, str]) -> CallbackOutcome:
+        """The person's answer on the confirmation page (POST from that page only)."""
+        token, decision = form.get("confirmation") or "", form.get("decision") or ""
+        suffix = form.get("attempt") or ""
+        if not _TOKEN.match(token) or not _SUFFIX.match(suffix):
+            return INCOMPLETE
+        cookie = f"{COOKIE_PREFIX}{suffix}"
+        nonce = cookies.get(cookie) or ""
+        consumed, pending = self._attempts.take(
+            sha256_hex(token), sha256_hex(nonce) if _TOKEN.match(nonce) else "-"
+        )
+        if consumed == Consumed.OTHER_BROWSER:
+            return _OTHER_BROWSER
+        if pending is None or pending.expires_at <= self._clock():
+            if pending is not None:
+                self._drop_pending(pending)
+            return replace(_EXPIRED, clear_cookie=cookie)
+        if decision != "connect":
+            self._drop_pending(pending)
+            outcome = replace(_CANCELLED, legal_entity_id=pending.legal_entity_id)
+        else:
+            outcome = self._bind(pending)
+        metrics.add_metric(name=f"Connection_{outcome.outcome}", unit="Count", value=1)
+        return replace(outcome, clear_cookie=cookie)
+
+    def _drop_pending(self, pending: PendingConnection) -> None:
+        """Never connected: revoke Intuit's grant so the company's app list stays true."""
+        org_id, le_id = pending.org_id, pending.legal_entity_id
+        tokens = self._vault.take_pending(org_id, le_id, pending.key)
+        if tokens is not None:
+            self._revoke_quietly(self._oauth(), tokens.refresh_token)
+        self._vault.drop_pending(org_id, le_id, pending.key)
+
+    def sweep_unanswered(self) -> int:
+        """Confirmations left open (the window was closed): revoke and forget them."""
+        swept = 0
+        for pending in self._attempts.expired_confirmations(int(self._clock())):
+            self._drop_pending(pending)
+            self._attempts.forget(pending)
+            swept += 1
+        if swept:
+            logger.info("unanswered connection confirmations revoked", extra={"count": swept})
+        return swept
+
+    def _bind(self, pending: PendingConnection) -> CallbackOutcome:
+        org_id, le_id, realm_id = pending.org_id, pending.legal_entity_id, pending.realm_id
+        tokens = self._vault.take_pending(org_id, le_id, pending.key)
+        entity = self._entities.get(org_id, le_id)
+        if tokens is None or entity is None:
+            if tokens is not None:
+                self._drop_pending(pending)
+            return replace(_EXPIRED, legal_entity_id=le_id)
+        oauth = self._oauth()
+        refusal = self._refusal(entity, realm_id)  # the world may have moved meanwhile
+        if refusal is not None:
+            self._drop_pending(pending)
+            return refusal
         now = self._clock()
         hard = getattr(tokens, "refresh_hard_expires_at", None)
         connected = replace(
             entity,
             connection_state=ConnectionState.CONNECTED,
             realm_id=realm_id,
-            company_name=company.company_name,
-            country=company.country,
+            company_name=pending.company_name,
+            country=pending.country,
             connected_by={
-                "user_id": attempt.user_id,
-                "name": attempt.user_name,
-                **({"intuit_email": who} if who else {}),
+                "user_id": pending.user_id,
+                "name": pending.user_name,
+                **({"intuit_email": pending.intuit_email} if pending.intuit_email else {}),
             },
             connected_at=iso(now),
             reconnect_reason=None,
             refresh_token_hard_expires_at=iso(hard) if isinstance(hard, int | float) else None,
-            preferences=replace(company.preferences, checked_at=iso(now)),
+            preferences=replace(CompanyPreferences(**pending.preferences), checked_at=iso(now)),
         )
         # Tokens first: a bound entity without tokens would look connected and fail later.
-        self._vault.save(entity.org_id, le_id, tokens)
+        self._vault.save(org_id, le_id, tokens)
+        self._vault.drop_pending(org_id, le_id, pending.key)
         try:
             self._entities.bind_realm(connected)
         except Exception as exc:
             if type(exc).__name__ != "RealmAlreadyClaimed":
                 raise
-            self._vault.delete(entity.org_id, le_id)
+            self._vault.delete(org_id, le_id)
             self._revoke_quietly(oauth, tokens.refresh_token)
             return self._claimed_elsewhere(entity, getattr(exc, "org_id", ""), realm_id)
         if entity.realm_id and entity.realm_id != realm_id:
-            self._entities.release_realm(entity.realm_id, entity.org_id, le_id)
+            self._entities.release_realm(entity.realm_id, org_id, le_id)
         if entity.sync_schedule:
-            self._schedules.enable(entity.org_id, le_id)
+            self._schedules.enable(org_id, le_id)
         logger.info(
             "legal entity connected", extra={"legal_entity_id": le_id, "realm_id": realm_id}
         )
@@ -357,9 +514,9 @@ class ConnectionService:
             "connected",
             "Connected to QuickBooks",
             f"{entity.name} is now connected to the QuickBooks company "
-            f"{company.company_name}. You can close this window.",
+            f"{pending.company_name}. You can close this window.",
             le_id,
-            company.company_name,
+            pending.company_name,
         )
 
     def _refusal(self, entity: LegalEntity, realm_id: str) -> CallbackOutcome | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import secrets
+from urllib.parse import parse_qsl, urlparse
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -29,11 +30,11 @@ _PAGE = """<!doctype html>
 padding:0 1rem;color:#1b1b1b}}
 h1{{font-size:1.4rem}}</style></head>
 <body data-outcome="{outcome}"><h1>{title}</h1><p>{message}</p>
-<p><small>You can close this window.</small></p>
+{form}
 <script nonce="{nonce}">
 (function () {{
   var result = {payload};
-  if (window.opener && {origin}) {{
+  if (window.opener && {origin} && result.outcome !== "confirm") {{
     window.opener.postMessage(result, {origin});
     setTimeout(function () {{ window.close(); }}, 1500);
   }}
@@ -45,6 +46,31 @@ h1{{font-size:1.4rem}}</style></head>
 def _script_json(value: object) -> str:
     # json.dumps is not HTML-safe by itself: "</script>" must not end the block.
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+_FORM = """<form method="post" action="{action}">
+<dl><dt>QuickBooks company</dt><dd>{company} (company id {realm})</dd>
+<dt>Legal entity</dt><dd>{entity}</dd></dl>
+<input type="hidden" name="confirmation" value="{confirmation}">
+<input type="hidden" name="attempt" value="{attempt}">
+<button type="submit" name="decision" value="connect">Connect</button>
+<button type="submit" name="decision" value="cancel">Cancel</button>
+</form>"""
+_CLOSE = "<p><small>You can close this window.</small></p>"
+
+
+def _form(outcome: CallbackOutcome) -> str:
+    prompt = outcome.confirm
+    if prompt is None:
+        return _CLOSE
+    return _FORM.format(
+        action=html.escape(urlparse(get_settings().oauth_redirect_uri).path or "/oauth/callback"),
+        company=html.escape(outcome.company_name or ""),
+        realm=html.escape(prompt.realm_id),
+        entity=html.escape(prompt.entity_name),
+        confirmation=html.escape(prompt.confirmation),
+        attempt=html.escape(prompt.attempt),
+    )
 
 
 def render(outcome: CallbackOutcome, origin: str, nonce: str) -> str:
@@ -60,6 +86,7 @@ def render(outcome: CallbackOutcome, origin: str, nonce: str) -> str:
         message=html.escape(outcome.message),
         outcome=html.escape(outcome.outcome),
         payload=_script_json(payload),
+        form=_form(outcome),
         origin=_script_json(origin),
         nonce=nonce,
     )
@@ -71,7 +98,7 @@ def page_headers(nonce: str) -> dict[str, str]:
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
         "Content-Security-Policy": f"default-src 'none'; style-src 'unsafe-inline'; "
-        f"script-src 'nonce-{nonce}'; frame-ancestors 'none'",
+        f"script-src 'nonce-{nonce}'; form-action 'self'; frame-ancestors 'none'",
         "X-Content-Type-Options": "nosniff",
     }
 
@@ -121,5 +148,27 @@ def oauth_callback() -> Response[str]:
     event = router.current_event
     params = dict(event.query_string_parameters or {})
     outcome = wiring.connection_service().complete(params, request_cookies(event.raw_event))
+    spent = [browser_cookie(None, outcome.clear_cookie)] if outcome.clear_cookie else []
+    return page(outcome, spent)
+
+
+# An HTML form's answer is a few hundred bytes; anything longer is not ours.
+_FORM_MAX = 2048
+
+
+@router.post(
+    "/oauth/callback",
+    include_in_schema=True,
+    tags=["Connection"],
+    summary="The confirmation page's answer: Connect or Cancel (form post, same browser)",
+)
+def oauth_confirm() -> Response[str]:
+    event = router.current_event
+    try:
+        raw = event.decoded_body or ""
+        form = dict(parse_qsl(raw, max_num_fields=8)) if len(raw) <= _FORM_MAX else {}
+    except ValueError:  # not base64, not UTF-8, or too many fields: not our form
+        form = {}
+    outcome = wiring.connection_service().confirm(form, request_cookies(event.raw_event))
     spent = [browser_cookie(None, outcome.clear_cookie)] if outcome.clear_cookie else []
     return page(outcome, spent)

@@ -9,7 +9,9 @@ from xml.sax.saxutils import escape
 
 from .clock import envelope_time
 
-JSON_TYPE = "application/json;charset=UTF-8"
+# As recorded: a 200 says its charset, a fault does not.
+JSON_TYPE = "application/json;charset=utf-8"
+FAULT_JSON_TYPE = "application/json"
 XML_TYPE = "application/xml;charset=UTF-8"
 
 
@@ -23,7 +25,8 @@ class Reply:
 
 def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
     body = json.dumps(payload, separators=(",", ":")).encode()
-    return Reply(status, body, JSON_TYPE, dict(headers or {}))
+    kind = JSON_TYPE if status < 400 else FAULT_JSON_TYPE
+    return Reply(status, body, kind, dict(headers or {}))
 
 
 class QboFault(Exception):
@@ -37,6 +40,7 @@ class QboFault(Exception):
         element: str | None = None,
         status: int = 400,
         fault_type: str = "ValidationFault",
+        with_time: bool = True,
     ) -> None:
         super().__init__(f"{code} {message}")
         self.code = code
@@ -45,15 +49,27 @@ class QboFault(Exception):
         self.element = element
         self.status = status
         self.fault_type = fault_type
+        self.with_time = with_time
 
     def fault_body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"Message": self.message, "Detail": self.detail, "code": self.code}
-        if self.element is not None:
-            error["element"] = self.element
-        return {"Error": [error], "type": self.fault_type}
+        # Every recorded fault item carries `element`, "" when it names none (batch too).
+        return {
+            "Error": [
+                {
+                    "Message": self.message,
+                    "Detail": self.detail,
+                    "code": self.code,
+                    "element": self.element or "",
+                }
+            ],
+            "type": self.fault_type,
+        }
 
     def reply(self, now: float) -> Reply:
-        return json_reply(self.status, {"Fault": self.fault_body(), "time": envelope_time(now)})
+        payload: dict[str, Any] = {"Fault": self.fault_body()}
+        if self.with_time:
+            payload["time"] = envelope_time(now)
+        return json_reply(self.status, payload)
 
 
 # --- common validation faults ----------------------------------------------------------
@@ -153,6 +169,17 @@ def query_invalid(detail: str) -> QboFault:
     return QboFault("4001", "Invalid query", f"QueryValidationError: {detail}")
 
 
+def invalid_id(value: str) -> QboFault:
+    # Recorded for `GET /bill/1.5`: element "Id" and, unlike other faults, no `time`.
+    return QboFault(
+        "2030",
+        "Invalid ID",
+        f"Id should be a valid number. Supplied value:{value}",
+        "Id",
+        with_time=False,
+    )
+
+
 def bad_request(detail: str) -> QboFault:
     return QboFault("2010", "Request has invalid or unsupported property", detail)
 
@@ -161,18 +188,30 @@ def bad_request(detail: str) -> QboFault:
 
 
 def authentication_failed(detail: str, now: float) -> Reply:
-    payload = {
+    # Intuit's whole IntuitResponse envelope, as recorded (nulls and empty lists included).
+    payload: dict[str, Any] = {
+        "warnings": None,
+        "intuitObject": None,
         "fault": {
             "error": [
                 {
                     "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
                     "detail": detail,
                     "code": "3200",
+                    "element": None,
                 }
             ],
             "type": "AUTHENTICATION",
         },
+        "report": None,
+        "queryResponse": None,
+        "batchItemResponse": [],
+        "attachableResponse": [],
+        "syncErrorResponse": None,
+        "requestId": None,
         "time": int(now * 1000),
+        "status": None,
+        "cdcresponse": [],
     }
     return json_reply(
         401, payload, {"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'}

@@ -27,6 +27,7 @@ from .company import (
     canonical,
 )
 from .query import evaluate, parse, project
+from .schema import check_properties
 
 CDC_MAX_OBJECTS = 1000
 CDC_MAX_AGE = 30 * 86400
@@ -157,6 +158,7 @@ class Store:
     ) -> dict[str, Any]:
         with self.lock:
             self._writable(entity, admin)
+            check_properties(entity, body)
             data = {k: v for k, v in ents.clean(body).items()
                     if k not in ents.READ_ONLY_KEYS and k not in COMPUTED_KEYS.get(entity, ())}
             obj, applied = self._prepare(company, entity, data, None, allow_dup)
@@ -173,6 +175,7 @@ class Store:
     ) -> dict[str, Any]:
         with self.lock:
             self._writable(entity, admin)
+            check_properties(entity, body)
             obj_id, existing = self._current(company, entity, body, admin)
             sparse = str(body.get("sparse", False)).lower() == "true"
             skip = ents.READ_ONLY_KEYS | COMPUTED_KEYS.get(entity, set())

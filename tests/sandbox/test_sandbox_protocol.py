@@ -457,3 +457,43 @@ def test_attachable_delete_needs_only_its_id(server: SandboxServer,
                json={"Id": aid})
     assert gone.status_code == 200, gone.text
     assert gone.json()["Attachable"] == {"status": "Deleted", "domain": "QBO", "Id": aid}
+
+
+def test_an_unknown_property_is_2010_and_nothing_is_stored(server: SandboxServer,
+                                                           connected: AuthClient) -> None:
+    tok = connected.access_token
+    company = server.sandbox.company(REALM)
+    before = len(company.objects["Bill"]), len(company.objects["Vendor"])
+
+    def refused(resp: requests.Response, name: str, cls: str) -> None:
+        assert resp.status_code == 400, resp.text
+        assert resp.json()["Fault"]["Error"][0] == {
+            "Message": "Request has invalid or unsupported property",
+            "Detail": f'Property Name:Unrecognized field "{name}" (class '
+                      f"com.intuit.schema.finance.v3.{cls}), not marked as ignorable",
+            "code": "2010",
+            "element": name,
+        }
+
+    refused(api(server, tok, "POST", "bill", json={**bill_body(server), "Colour": "red"}),
+            "Colour", "Bill")
+    # Even empty, and even alone: not "required field missing".
+    refused(api(server, tok, "POST", "vendor", json={"Nickname": ""}), "Nickname", "Vendor")
+    line = bill_body(server)
+    line["Line"][0]["AccountBasedExpenseLineDetail"]["Account"] = {"value": "1"}
+    refused(api(server, tok, "POST", "bill", json=line), "Account",
+            "AccountBasedExpenseLineDetail")
+    line = bill_body(server)
+    line["Line"][0]["Quantity"] = 2
+    refused(api(server, tok, "POST", "bill", json=line), "Quantity", "Line")
+    vid = vendor_id(server, "Hicks Hardware")
+    current = api(server, tok, "GET", f"vendor/{vid}").json()["Vendor"]
+    refused(api(server, tok, "POST", "vendor", json={
+        "Id": vid, "SyncToken": current["SyncToken"], "sparse": True, "Rating": 5}),
+        "Rating", "Vendor")
+    batch = api(server, tok, "POST", "batch", json={"BatchItemRequest": [
+        {"bId": "b1", "operation": "create", "Bill": {**bill_body(server), "Urgent": True}},
+    ]}).json()["BatchItemResponse"]
+    assert batch[0]["Fault"]["Error"][0]["code"] == "2010"
+    assert (len(company.objects["Bill"]), len(company.objects["Vendor"])) == before
+    assert api(server, tok, "GET", f"vendor/{vid}").json()["Vendor"] == current

@@ -154,22 +154,46 @@ def _party(company: Company, entity: str, body: dict[str, Any], own_id: str | No
     obj.setdefault("PrintOnCheckName", display)
     obj["Balance"] = round(float(obj.get("Balance") or 0), 2)
     obj["CurrencyRef"] = _currency(company, obj)
+    for key in ("BillAddr", "ShipAddr", "OtherAddr"):
+        if isinstance(obj.get(key), dict):
+            obj[key] = _address(company, obj[key])
     if entity == "Vendor":
         obj["Vendor1099"] = _bool(obj.get("Vendor1099", False))
         term = ref(company, obj, "TermRef", "Term")
         if term:
-            obj["TermRef"] = term
+            obj["TermRef"] = {"value": term["value"]}  # Intuit serves it without a name
     else:
         obj["FullyQualifiedName"] = display
-        obj.setdefault("Taxable", False)
+        obj["BalanceWithJobs"] = obj["Balance"]
+        tax = ref(company, obj, "DefaultTaxCodeRef", "TaxCode") or _default_tax_code(company)
+        if tax:
+            obj["DefaultTaxCodeRef"] = {"value": tax["value"]}
+        obj.setdefault("Taxable", bool(tax))
         obj.setdefault("Job", False)
         obj.setdefault("BillWithParent", False)
-        obj.setdefault("PreferredDeliveryMethod", "None")
+        obj.setdefault("PreferredDeliveryMethod", "Print")
     _apply_active(obj, ("DisplayName", "FullyQualifiedName"))
     kind = "customer, vendor or employee"
     if obj["Active"]:
         _check_name(company, entity, obj["DisplayName"], own_id, kind)
     return obj
+
+
+def _address(company: Company, addr: dict[str, Any]) -> dict[str, Any]:
+    """Intuit gives every stored address an Id and geocodes it ("INVALID" when it can't)."""
+    out = dict(addr)
+    out.setdefault("Id", company.new_id())
+    out.setdefault("Lat", "INVALID")
+    out.setdefault("Long", "INVALID")
+    return out
+
+
+def _default_tax_code(company: Company) -> dict[str, str] | None:
+    """A new customer of a sales-tax company gets the company's first real tax code."""
+    for code_id, code in company.objects["TaxCode"].items():
+        if code_id.isdigit() and code.get("Active", True) is not False:
+            return {"value": code_id}
+    return None
 
 
 def prepare_vendor(company: Company, body: dict[str, Any], own_id: str | None) -> dict:

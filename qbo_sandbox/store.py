@@ -146,7 +146,7 @@ class Store:
         return out
 
     def read(self, company: Company, entity: str, obj_id: str) -> dict[str, Any]:
-        _check_id(obj_id)
+        _check_id(obj_id, entity)
         obj = company.objects[entity].get(obj_id)
         if obj is None:
             raise faults.not_found(entity, obj_id)
@@ -208,7 +208,7 @@ class Store:
         obj_id = str(body.get("Id") or "")
         if not obj_id:
             raise faults.required("Id")
-        _check_id(obj_id)
+        _check_id(obj_id, entity)
         existing = company.objects[entity].get(obj_id)
         if existing is None:
             raise faults.not_found(entity, obj_id)
@@ -439,7 +439,10 @@ INTUIT_ENTITIES = {
 }
 
 
-def _check_id(obj_id: str) -> None:
+def _check_id(obj_id: str, entity: str = "") -> None:
+    # US companies' pseudo tax codes are the one non-numeric Id Intuit serves.
+    if entity == "TaxCode" and obj_id in ("TAX", "NON"):
+        return
     if not _NUMERIC_ID.match(obj_id):
         raise faults.invalid_id(obj_id)
 

@@ -497,3 +497,31 @@ def test_an_unknown_property_is_2010_and_nothing_is_stored(server: SandboxServer
     assert batch[0]["Fault"]["Error"][0]["code"] == "2010"
     assert (len(company.objects["Bill"]), len(company.objects["Vendor"])) == before
     assert api(server, tok, "GET", f"vendor/{vid}").json()["Vendor"] == current
+
+
+def test_server_generated_fields_as_intuit_serves_them(server: SandboxServer,
+                                                      connected: AuthClient) -> None:
+    tok = connected.access_token
+    company = server.sandbox.company(REALM)
+    net30 = next(i for i, t in company.objects["Term"].items() if t["Name"] == "Net 30")
+    address = {"Line1": "1 Market St", "City": "San Francisco",
+               "CountrySubDivisionCode": "CA", "PostalCode": "94105"}
+    made = api(server, tok, "POST", "customer", json={
+        "DisplayName": "Shape Test Customer", "BillAddr": address}).json()["Customer"]
+    assert made["BalanceWithJobs"] == made["Balance"] == 0
+    assert set(made["DefaultTaxCodeRef"]) == {"value"}
+    assert made["DefaultTaxCodeRef"]["value"].isdigit() and made["Taxable"] is True
+    assert made["PreferredDeliveryMethod"] == "Print"
+    bill_addr = made["BillAddr"]
+    assert {**bill_addr, "Id": "?"} == {**address, "Id": "?", "Lat": "INVALID",
+                                          "Long": "INVALID"}
+    assert bill_addr["Id"].isdigit()
+    read = api(server, tok, "GET", f"customer/{made['Id']}").json()["Customer"]
+    assert read == made  # on read too
+
+    vendor = api(server, tok, "POST", "vendor", json={
+        "DisplayName": "Shape Test Vendor", "TermRef": {"value": net30},
+        "BillAddr": address}).json()["Vendor"]
+    assert vendor["TermRef"] == {"value": net30}  # no name, as Intuit serves it
+    assert vendor["BillAddr"]["Id"].isdigit() and vendor["BillAddr"]["Lat"] == "INVALID"
+    assert api(server, tok, "GET", "taxcode/TAX").status_code == 200

@@ -461,7 +461,9 @@ def prepare_bill_payment(
                                            f"Unsupported TxnType {txn_type}")
             bill = company.objects["Bill"].get(txn_id)
             if bill is None:
-                raise faults.invalid_reference("Line.LinkedTxn.TxnId", "Bill", txn_id)
+                # Linking to a transaction that does not exist is 6000, not 2500 (recorded).
+                raise faults.business(f"Bill with Id={txn_id} does not exist.",
+                                      "Line.LinkedTxn.TxnId")
             if bill["VendorRef"]["value"] != obj["VendorRef"]["value"]:
                 raise faults.business(f"Bill {txn_id} belongs to another vendor",
                                       "Line.LinkedTxn")
@@ -488,8 +490,13 @@ def prepare_attachable(company: Company, body: dict[str, Any]) -> dict:
     for item in obj.get("AttachableRef") or []:
         entity_ref = (item or {}).get("EntityRef") or {}
         etype, value = entity_ref.get("type"), str(entity_ref.get("value") or "")
-        if etype not in ATTACHABLE_TARGETS or value not in company.objects[etype]:
-            raise faults.invalid_reference("AttachableRef.EntityRef", str(etype), value)
+        if etype not in ATTACHABLE_TARGETS:
+            raise faults.invalid_value("AttachableRef.EntityRef.type",
+                                       f"Invalid Enumeration : {etype}")
+        if value not in company.objects[etype]:
+            # Linking to an entity that does not exist is 6000 (recorded), not 2500.
+            raise faults.business(f"{etype} with Id={value} does not exist.",
+                                  "AttachableRef.EntityRef")
         refs.append({"EntityRef": {"type": etype, "value": value},
                      "IncludeOnSend": _bool(item.get("IncludeOnSend", False))})
     if refs:

@@ -525,3 +525,23 @@ def test_server_generated_fields_as_intuit_serves_them(server: SandboxServer,
     assert vendor["TermRef"] == {"value": net30}  # no name, as Intuit serves it
     assert vendor["BillAddr"]["Id"].isdigit() and vendor["BillAddr"]["Lat"] == "INVALID"
     assert api(server, tok, "GET", "taxcode/TAX").status_code == 200
+
+
+def test_linking_to_a_missing_entity_is_6000(server: SandboxServer,
+                                             connected: AuthClient) -> None:
+    tok = connected.access_token
+    note = api(server, tok, "POST", "attachable", json={
+        "Note": "orphan", "AttachableRef": [{"EntityRef": {"type": "Bill", "value": "999999"}}]})
+    assert note.status_code == 400
+    error = note.json()["Fault"]["Error"][0]
+    assert (error["code"], error["element"]) == ("6000", "AttachableRef.EntityRef")
+    assert error["Message"] == (
+        "A business validation error has occurred while processing your request")
+    assert error["Detail"].startswith("Business Validation Error: ")
+    pay = api(server, tok, "POST", "billpayment", json={
+        "VendorRef": {"value": vendor_id(server, "Hicks Hardware")}, "PayType": "Check",
+        "TotalAmt": 10, "CheckPayment": {"BankAccountRef": {"value": account_id(server,
+                                                                                "Checking")}},
+        "Line": [{"Amount": 10, "LinkedTxn": [{"TxnId": "999999", "TxnType": "Bill"}]}]})
+    assert pay.status_code == 400, pay.text
+    assert pay.json()["Fault"]["Error"][0]["code"] == "6000"

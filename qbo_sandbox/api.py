@@ -31,8 +31,12 @@ def _body_json(req: Request) -> dict[str, Any]:
     return data
 
 
+def _includes(req: Request, word: str) -> bool:
+    return word in req.args.get("include", "").lower().split(",")
+
+
 def _allow_dup(req: Request) -> bool:
-    return "allowduplicatedocnum" in req.args.get("include", "").lower()
+    return _includes(req, "allowduplicatedocnum")
 
 
 class AccountingApi:
@@ -93,6 +97,11 @@ class AccountingApi:
         op = (operation or req.args.get("operation") or "").lower()
         if op == "delete":
             return self.store.delete(company, entity, body)
+        if _includes(req, "void"):
+            # Intuit voids payments with operation=update&include=void and a sparse body.
+            if op != "update":
+                raise faults.unsupported(f"{op or 'create'} with include=void for {entity}")
+            return self.store.void(company, entity, body)
         if op not in ("", "create", "update"):
             raise faults.unsupported(f"{op} for {entity}")
         # QBO treats a POST carrying an Id as an update, whatever the operation says.

@@ -239,6 +239,27 @@ class Store:
             company.touch()
             return {"status": "Deleted", "domain": "QBO", "Id": obj_id}
 
+    def void(self, company: Company, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`operation=void`: the payment stays, at zero, and the bills it paid are open again.
+
+        Of the entities the sandbox models, only BillPayment is voidable through the API.
+        """
+        with self.lock:
+            if entity not in VOIDABLE:
+                raise faults.unsupported(f"Void for {entity}")
+            check_properties(entity, body)
+            obj_id, existing = self._current(company, entity, body, admin=False)
+            voided = {k: v for k, v in existing.items() if k not in _STAMP_KEYS}
+            voided["TotalAmt"] = 0.0
+            voided["Line"] = [{**line, "Amount": 0.0} for line in voided.get("Line") or []]
+            voided["PrivateNote"] = "Voided"
+            stored = self._stamp(company, entity, obj_id, voided,
+                                 int(existing["SyncToken"]) + 1, existing["MetaData"]["CreateTime"])
+            company.objects[entity][obj_id] = stored
+            self._after_write(company, entity, existing, stored, {})
+            company.touch()
+            return stored
+
     def _writable(self, entity: str, admin: bool) -> None:
         if entity in SINGLETONS or (entity in API_READ_ONLY and not admin):
             raise faults.unsupported(f"Create/Update for {entity}")
@@ -422,6 +443,7 @@ class Store:
             return out
 
 
+VOIDABLE = {"BillPayment"}
 _STAMP_KEYS = {"domain", "sparse", "Id", "SyncToken", "MetaData"}
 _NUMERIC_ID = re.compile(r"^[0-9]{1,20}$")
 

@@ -545,3 +545,32 @@ def test_linking_to_a_missing_entity_is_6000(server: SandboxServer,
         "Line": [{"Amount": 10, "LinkedTxn": [{"TxnId": "999999", "TxnType": "Bill"}]}]})
     assert pay.status_code == 400, pay.text
     assert pay.json()["Fault"]["Error"][0]["code"] == "6000"
+
+
+def test_voiding_a_bill_payment_zeroes_it_and_reopens_the_bill(
+        server: SandboxServer, connected: AuthClient) -> None:
+    tok = connected.access_token
+    bill = api(server, tok, "POST", "bill", json=bill_body(server, 120)).json()["Bill"]
+    pay = {"VendorRef": bill["VendorRef"], "PayType": "Check", "TotalAmt": 120,
+           "CheckPayment": {"BankAccountRef": {"value": account_id(server, "Checking")}},
+           "Line": [{"Amount": 120, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}]}
+    payment = api(server, tok, "POST", "billpayment", json=pay).json()["BillPayment"]
+    assert api(server, tok, "GET", f"bill/{bill['Id']}").json()["Bill"]["Balance"] == 0
+    # Intuit's documented void: operation=update&include=void with a sparse body.
+    voided = api(server, tok, "POST", "billpayment",
+                 params={"operation": "update", "include": "void"},
+                 json={"Id": payment["Id"], "SyncToken": payment["SyncToken"], "sparse": True})
+    assert voided.status_code == 200, voided.text
+    body = voided.json()["BillPayment"]
+    assert body["Id"] == payment["Id"] and body["SyncToken"] == "1"
+    assert body["TotalAmt"] == 0 and [line["Amount"] for line in body["Line"]] == [0]
+    assert body["PrivateNote"] == "Voided"
+    reopened = api(server, tok, "GET", f"bill/{bill['Id']}").json()["Bill"]
+    assert reopened["Balance"] == 120.0 and reopened.get("LinkedTxn", []) == []
+    stale = api(server, tok, "POST", "billpayment",
+                params={"operation": "update", "include": "void"},
+                json={"Id": payment["Id"], "SyncToken": "0", "sparse": True})
+    assert stale.json()["Fault"]["Error"][0]["code"] == "5010"
+    bill_void = api(server, tok, "POST", "bill", params={"operation": "update", "include": "void"},
+                    json={"Id": bill["Id"], "SyncToken": reopened["SyncToken"]})
+    assert bill_void.status_code == 400  # bills are deleted, not voided, through the API

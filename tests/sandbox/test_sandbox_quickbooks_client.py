@@ -172,3 +172,52 @@ def test_change_data_capture(server: SandboxServer, qb: QuickBooks) -> None:
     resp = change_data_capture([Vendor, Bill], since.isoformat(timespec="seconds"), qb=qb)
     assert [v.DisplayName for v in resp.Vendor] == ["CDC Vendor"]
     assert not hasattr(resp, "Bill")
+
+
+def test_python_quickbooks_voids_and_deletes_a_bill_payment(server: SandboxServer,
+                                                            qb: QuickBooks) -> None:
+    from quickbooks.objects.account import Account
+    from quickbooks.objects.base import LinkedTxn, Ref
+    from quickbooks.objects.bill import Bill
+    from quickbooks.objects.billpayment import BillPayment, BillPaymentLine, CheckPayment
+    from quickbooks.objects.detailline import (
+        AccountBasedExpenseLine,
+        AccountBasedExpenseLineDetail,
+    )
+    from quickbooks.objects.vendor import Vendor
+
+    vendor = Vendor.filter(DisplayName="Hicks Hardware", qb=qb)[0]
+    expense = Account.filter(Name="Supplies", qb=qb)[0]
+    checking = Account.filter(Name="Checking", qb=qb)[0]
+    bill = Bill()
+    bill.VendorRef = vendor.to_ref()
+    line = AccountBasedExpenseLine()
+    line.Amount = 80
+    line.AccountBasedExpenseLineDetail = AccountBasedExpenseLineDetail()
+    line.AccountBasedExpenseLineDetail.AccountRef = expense.to_ref()
+    bill.Line.append(line)
+    bill.save(qb=qb)
+
+    payment = BillPayment()
+    payment.PayType = "Check"
+    payment.TotalAmt = 80
+    payment.VendorRef = vendor.to_ref()
+    payment.CheckPayment = CheckPayment()
+    bank = Ref()
+    bank.value = checking.Id
+    payment.CheckPayment.BankAccountRef = bank
+    paid = BillPaymentLine()
+    paid.Amount = 80
+    link = LinkedTxn()
+    link.TxnId, link.TxnType = bill.Id, "Bill"
+    paid.LinkedTxn.append(link)
+    payment.Line.append(paid)
+    payment.save(qb=qb)
+    assert Bill.get(bill.Id, qb=qb).Balance == 0
+
+    payment.void(qb=qb)
+    read = BillPayment.get(payment.Id, qb=qb)
+    assert read.TotalAmt == 0 and read.PrivateNote == "Voided"
+    assert Bill.get(bill.Id, qb=qb).Balance == 80
+    read.delete(qb=qb)
+    assert not BillPayment.filter(Id=payment.Id, qb=qb)

@@ -403,11 +403,16 @@ def prepare_bill(company: Company, body: dict[str, Any], today: str, paid: float
     return obj
 
 
-def prepare_vendor_credit(company: Company, body: dict[str, Any], today: str) -> dict:
+def prepare_vendor_credit(
+    company: Company, body: dict[str, Any], today: str, used: float = 0.0
+) -> dict:
     obj = _txn_common(company, body, today)
     obj["Line"], total = _lines(company, obj)
+    if total < used:
+        raise faults.business(
+            f"The credit total {total:.2f} is less than the {used:.2f} already applied", "Line")
     obj["TotalAmt"] = total
-    obj["Balance"] = total
+    obj["Balance"] = round(total - used, 2)
     obj.pop("DueDate", None)
     return obj
 
@@ -415,7 +420,7 @@ def prepare_vendor_credit(company: Company, body: dict[str, Any], today: str) ->
 def prepare_bill_payment(
     company: Company, body: dict[str, Any], today: str, own_id: str | None
 ) -> tuple[dict, dict[str, float]]:
-    """Returns the payment and {bill id: amount applied}."""
+    """Returns the payment and {bill or vendor credit id: amount applied}."""
     obj = dict(body)
     obj["VendorRef"] = ref(company, obj, "VendorRef", "Vendor", required=True)
     pay_type = obj.get("PayType")
@@ -445,6 +450,8 @@ def prepare_bill_payment(
     obj["TxnDate"] = str(obj.get("TxnDate") or today)
     obj["CurrencyRef"] = _currency(company, obj)
     applied: dict[str, float] = {}
+    bills: set[str] = set()
+    credits: set[str] = set()
     lines: list[dict[str, Any]] = []
     for line in obj.get("Line") or []:
         amt = _number(line.get("Amount"), "Line.Amount") if line.get("Amount") is not None else None
@@ -456,30 +463,38 @@ def prepare_bill_payment(
         out_links = []
         for link in links:
             txn_type, txn_id = link.get("TxnType"), str(link.get("TxnId") or "")
-            if txn_type != "Bill":
+            if txn_type not in ("Bill", "VendorCredit"):
                 raise faults.invalid_value("Line.LinkedTxn.TxnType",
                                            f"Unsupported TxnType {txn_type}")
-            bill = company.objects["Bill"].get(txn_id)
-            if bill is None:
+            target = company.objects[txn_type].get(txn_id)
+            if target is None:
                 # Linking to a transaction that does not exist is 6000, not 2500 (recorded).
-                raise faults.business(f"Bill with Id={txn_id} does not exist.",
+                raise faults.business(f"{txn_type} with Id={txn_id} does not exist.",
                                       "Line.LinkedTxn.TxnId")
-            if bill["VendorRef"]["value"] != obj["VendorRef"]["value"]:
-                raise faults.business(f"Bill {txn_id} belongs to another vendor",
+            if target["VendorRef"]["value"] != obj["VendorRef"]["value"]:
+                raise faults.business(f"{txn_type} {txn_id} belongs to another vendor",
                                       "Line.LinkedTxn")
-            out_links.append({"TxnId": txn_id, "TxnType": "Bill"})
+            out_links.append({"TxnId": txn_id, "TxnType": txn_type})
             applied[txn_id] = round(applied.get(txn_id, 0.0) + amt, 2)
+            (credits if txn_type == "VendorCredit" else bills).add(txn_id)
         lines.append({"Amount": amt, "LinkedTxn": out_links})
     obj["Line"] = lines
-    if round(sum(applied.values()), 2) > total:
+    # A vendor credit applied in the payment pays part of the bills: the money paid
+    # (TotalAmt) is what the bills take less what the credits give.
+    billed = round(sum(applied[i] for i in bills), 2)
+    credited = round(sum(applied[i] for i in credits), 2)
+    if credited > billed:
+        raise faults.business("The vendor credits applied exceed the bills paid", "Line")
+    if round(billed - credited, 2) > total:
         raise faults.business("The amounts applied exceed the payment's TotalAmt", "Line")
-    for bill_id, amt in applied.items():
-        bill = company.objects["Bill"][bill_id]
-        already = company.bill_paid.get(bill_id, {})
-        open_balance = bill["TotalAmt"] - sum(v for k, v in already.items() if k != own_id)
+    for txn_id, amt in applied.items():
+        txn = company.objects["VendorCredit" if txn_id in credits else "Bill"][txn_id]
+        already = company.bill_paid.get(txn_id, {})
+        open_balance = txn["TotalAmt"] - sum(v for k, v in already.items() if k != own_id)
         if amt > round(open_balance, 2) + 0.001:
+            what = "VendorCredit" if txn_id in credits else "Bill"
             raise faults.business(
-                f"The amount applied to Bill {bill_id} ({amt:.2f}) exceeds its open balance "
+                f"The amount applied to {what} {txn_id} ({amt:.2f}) exceeds its open balance "
                 f"({open_balance:.2f})", "Line.Amount")
     return obj, applied
 

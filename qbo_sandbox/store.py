@@ -227,9 +227,10 @@ class Store:
             if entity not in DELETABLE:
                 raise faults.unsupported(f"Delete for {entity}")
             obj_id, existing = self._current(company, entity, body, admin, deleting=True)
-            if entity == "Bill" and company.bill_paid.get(obj_id):
+            if entity in ("Bill", "VendorCredit") and company.bill_paid.get(obj_id):
                 raise faults.business(
-                    "This bill has payments applied to it. Delete the payments first.", "Id")
+                    f"This {entity} is applied in bill payments. Delete the payments first.",
+                    "Id")
             self._after_write(company, entity, existing, None, {})
             del company.objects[entity][obj_id]
             company.stamps[entity].pop(obj_id, None)
@@ -283,7 +284,11 @@ class Store:
                                 for p in company.bill_paid.get(own_id or "", {})]
             return obj, {}
         if entity == "VendorCredit":
-            return ents.prepare_vendor_credit(company, data, today), {}
+            used = sum(company.bill_paid.get(own_id or "", {}).values())
+            obj = ents.prepare_vendor_credit(company, data, today, used)
+            obj["LinkedTxn"] = [{"TxnId": p, "TxnType": "BillPayment"}
+                                for p in company.bill_paid.get(own_id or "", {})]
+            return obj, {}
         if entity == "BillPayment":
             return ents.prepare_bill_payment(company, data, today, own_id)
         if entity == "Attachable":
@@ -308,6 +313,11 @@ class Store:
                 self._vendor_balance(company, new["VendorRef"]["value"], new["Balance"])
                 if new.get("DocNumber"):
                     company.bill_docnums.setdefault(new["DocNumber"], set()).add(new["Id"])
+        if entity == "VendorCredit":  # an open credit lowers what we owe the vendor
+            if old is not None:
+                self._vendor_balance(company, old["VendorRef"]["value"], old["Balance"])
+            if new is not None:
+                self._vendor_balance(company, new["VendorRef"]["value"], -new["Balance"])
         if entity == "BillPayment":
             pid = (new or old or {})["Id"]
             if old is not None:
@@ -322,26 +332,31 @@ class Store:
         if vendor is not None:
             vendor["Balance"] = round(float(vendor.get("Balance", 0)) + delta, 2)
 
-    def _set_paid(self, company: Company, bill_id: str, pid: str, amount: float | None) -> None:
-        bill = company.objects["Bill"].get(bill_id)
-        if bill is None:
+    def _set_paid(self, company: Company, txn_id: str, pid: str, amount: float | None) -> None:
+        """Record what payment `pid` applies to a bill or vendor credit (Ids are unique
+        company-wide, so one map serves both)."""
+        entity = "Bill" if txn_id in company.objects["Bill"] else "VendorCredit"
+        txn = company.objects[entity].get(txn_id)
+        if txn is None:
             return
-        paid = company.bill_paid.setdefault(bill_id, {})
+        paid = company.bill_paid.setdefault(txn_id, {})
         if amount is None:
             paid.pop(pid, None)
         else:
             paid[pid] = amount
         if not paid:
-            company.bill_paid.pop(bill_id, None)
-        new_balance = round(bill["TotalAmt"] - sum(paid.values()), 2)
-        self._vendor_balance(company, bill["VendorRef"]["value"], new_balance - bill["Balance"])
-        # Paying a bill changes it: new Balance, LinkedTxn, SyncToken and LastUpdatedTime.
-        updated = dict(bill)
+            company.bill_paid.pop(txn_id, None)
+        new_balance = round(txn["TotalAmt"] - sum(paid.values()), 2)
+        sign = 1 if entity == "Bill" else -1
+        self._vendor_balance(company, txn["VendorRef"]["value"],
+                             sign * (new_balance - txn["Balance"]))
+        # Paying changes the transaction: new Balance, LinkedTxn, SyncToken, LastUpdatedTime.
+        updated = dict(txn)
         updated["Balance"] = new_balance
         updated["LinkedTxn"] = [{"TxnId": p, "TxnType": "BillPayment"} for p in paid]
-        company.objects["Bill"][bill_id] = self._stamp(
-            company, "Bill", bill_id, updated, int(bill["SyncToken"]) + 1,
-            bill["MetaData"]["CreateTime"])
+        company.objects[entity][txn_id] = self._stamp(
+            company, entity, txn_id, updated, int(txn["SyncToken"]) + 1,
+            txn["MetaData"]["CreateTime"])
 
     # --- preferences --------------------------------------------------------------------
 

@@ -574,3 +574,45 @@ def test_voiding_a_bill_payment_zeroes_it_and_reopens_the_bill(
     bill_void = api(server, tok, "POST", "bill", params={"operation": "update", "include": "void"},
                     json={"Id": bill["Id"], "SyncToken": reopened["SyncToken"]})
     assert bill_void.status_code == 400  # bills are deleted, not voided, through the API
+
+
+def test_a_vendor_credit_applied_in_a_payment_lowers_what_is_paid(
+        server: SandboxServer, connected: AuthClient) -> None:
+    tok = connected.access_token
+    vendor = vendor_id(server, "Hicks Hardware")
+
+    def vendor_balance() -> float:
+        return float(api(server, tok, "GET", f"vendor/{vendor}").json()["Vendor"]["Balance"])
+
+    start = vendor_balance()
+    bill = api(server, tok, "POST", "bill", json=bill_body(server, 100)).json()["Bill"]
+    credit_body = {**bill_body(server, 30), "DocNumber": "CN-1"}
+    credit = api(server, tok, "POST", "vendorcredit", json=credit_body).json()["VendorCredit"]
+    assert credit["TotalAmt"] == credit["Balance"] == 30
+    assert vendor_balance() == start + 70
+    checking = {"value": account_id(server, "Checking")}
+    pay = {"VendorRef": {"value": vendor}, "PayType": "Check", "TotalAmt": 70,
+           "CheckPayment": {"BankAccountRef": checking},
+           "Line": [{"Amount": 100, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]},
+                    {"Amount": 30, "LinkedTxn": [{"TxnId": credit["Id"],
+                                                  "TxnType": "VendorCredit"}]}]}
+    too_much = api(server, tok, "POST", "billpayment", json={**pay, "Line": [
+        pay["Line"][0], {"Amount": 40, "LinkedTxn": pay["Line"][1]["LinkedTxn"]}]})
+    assert too_much.status_code == 400 and "VendorCredit" in too_much.text
+    payment = api(server, tok, "POST", "billpayment", json=pay)
+    assert payment.status_code == 200, payment.text
+    payment_id = payment.json()["BillPayment"]["Id"]
+    assert api(server, tok, "GET", f"bill/{bill['Id']}").json()["Bill"]["Balance"] == 0
+    used = api(server, tok, "GET", f"vendorcredit/{credit['Id']}").json()["VendorCredit"]
+    assert used["Balance"] == 0
+    assert used["LinkedTxn"] == [{"TxnId": payment_id, "TxnType": "BillPayment"}]
+    assert vendor_balance() == start
+    refused = api(server, tok, "POST", "vendorcredit", params={"operation": "delete"},
+                  json={"Id": credit["Id"], "SyncToken": used["SyncToken"]})
+    assert refused.status_code == 400
+    current = api(server, tok, "GET", f"billpayment/{payment_id}").json()["BillPayment"]
+    api(server, tok, "POST", "billpayment", params={"operation": "delete"},
+        json={"Id": payment_id, "SyncToken": current["SyncToken"]})
+    assert api(server, tok, "GET", f"vendorcredit/{credit['Id']}").json()[
+        "VendorCredit"]["Balance"] == 30
+    assert vendor_balance() == start + 70

@@ -221,3 +221,27 @@ def test_python_quickbooks_voids_and_deletes_a_bill_payment(server: SandboxServe
     assert Bill.get(bill.Id, qb=qb).Balance == 80
     read.delete(qb=qb)
     assert not BillPayment.filter(Id=payment.Id, qb=qb)
+
+
+def test_python_quickbooks_creates_and_reads_a_vendor_credit(qb: QuickBooks) -> None:
+    from quickbooks.objects.account import Account
+    from quickbooks.objects.detailline import (
+        AccountBasedExpenseLine,
+        AccountBasedExpenseLineDetail,
+    )
+    from quickbooks.objects.vendor import Vendor
+    from quickbooks.objects.vendorcredit import VendorCredit
+
+    credit = VendorCredit()
+    credit.VendorRef = Vendor.filter(DisplayName="Hicks Hardware", qb=qb)[0].to_ref()
+    credit.DocNumber = "CN-77"
+    line = AccountBasedExpenseLine()
+    line.Amount = 25.5
+    line.AccountBasedExpenseLineDetail = AccountBasedExpenseLineDetail()
+    line.AccountBasedExpenseLineDetail.AccountRef = Account.filter(
+        Name="Supplies", qb=qb)[0].to_ref()
+    credit.Line.append(line)
+    credit.save(qb=qb)
+    read = VendorCredit.get(credit.Id, qb=qb)
+    assert read.TotalAmt == 25.5 and read.DocNumber == "CN-77"
+    assert read.Line[0].AccountBasedExpenseLineDetail.AccountRef.value

@@ -17,7 +17,7 @@ from . import faults
 from .api import AccountingApi
 from .calls import CallLog
 from .clock import Clock, parse_time
-from .company import Company, canonical
+from .company import DELETABLE, Company, canonical
 from .faults import Reply
 from .injection import FaultInjector, FaultRule
 from .limits import Limiter
@@ -97,7 +97,7 @@ class Sandbox:
         """Delete a transaction, or deactivate a name-list object."""
         entity = _entity(entity)
         company = self.company(realm_id)
-        if entity in ("Bill", "BillPayment", "VendorCredit", "Attachable"):
+        if entity in DELETABLE:
             return self.store.delete(company, entity, {"Id": obj_id}, admin=True)
         return self.update_object(realm_id, entity, obj_id, {"Active": False})
 

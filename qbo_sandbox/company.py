@@ -11,13 +11,14 @@ from .clock import intuit_time
 ENTITIES = [
     "Vendor", "Customer", "Account", "Class", "Department", "Item", "Term", "TaxCode",
     "TaxRate", "CompanyCurrency", "Bill", "BillPayment", "VendorCredit", "Attachable",
+    "PurchaseOrder",
 ]
 # Name lists: have Active; queries return active rows only unless Active is filtered.
 NAME_LISTS = {
     "Vendor", "Customer", "Account", "Class", "Department", "Item", "Term", "TaxCode",
     "TaxRate", "CompanyCurrency",
 }
-DELETABLE = {"Bill", "BillPayment", "VendorCredit", "Attachable"}
+DELETABLE = {"Bill", "BillPayment", "VendorCredit", "Attachable", "PurchaseOrder"}
 # Entities the Accounting API cannot create or update (seeded or admin-made only).
 API_READ_ONLY = {"TaxCode", "TaxRate"}
 SINGLETONS = {"CompanyInfo", "Preferences"}

@@ -306,7 +306,40 @@ def prepare_plain(company: Company, body: dict[str, Any], own_id: str | None) ->
 # --- transactions ---------------------------------------------------------------------------
 
 
-def _lines(company: Company, body: dict[str, Any]) -> tuple[list[dict[str, Any]], float]:
+def _po_links(
+    company: Company, body: dict[str, Any], links: Any, already: set[str]
+) -> list[dict[str, str]]:
+    """A bill line billing a purchase-order line: the PO must be the vendor's and open."""
+    if not isinstance(links, list):
+        raise faults.invalid_value("Line.LinkedTxn", "LinkedTxn must be an array")
+    out = []
+    for link in links:
+        if not isinstance(link, dict) or link.get("TxnType") != "PurchaseOrder":
+            raise faults.invalid_value("Line.LinkedTxn.TxnType",
+                                       "A bill line links to a PurchaseOrder only")
+        po_id, line_id = str(link.get("TxnId") or ""), str(link.get("TxnLineId") or "")
+        po = company.objects["PurchaseOrder"].get(po_id)
+        if po is None:
+            raise faults.business(f"PurchaseOrder with Id={po_id} does not exist.",
+                                  "Line.LinkedTxn.TxnId")
+        if po["VendorRef"]["value"] != (body.get("VendorRef") or {}).get("value"):
+            raise faults.business(f"PurchaseOrder {po_id} belongs to another vendor",
+                                  "Line.LinkedTxn")
+        if not any(line["Id"] == line_id for line in po.get("Line") or []):
+            raise faults.business(f"PurchaseOrder {po_id} has no line {line_id}",
+                                  "Line.LinkedTxn.TxnLineId")
+        # A PO this bill itself closed stays linkable when the bill is updated.
+        if po.get("POStatus") == "Closed" and po_id not in already:
+            raise faults.business(f"PurchaseOrder {po_id} is closed", "Line.LinkedTxn")
+        out.append({"TxnId": po_id, "TxnType": "PurchaseOrder", "TxnLineId": line_id})
+    return out
+
+
+def _lines(
+    company: Company, body: dict[str, Any], po_links: set[str] | None = None
+) -> tuple[list[dict[str, Any]], float]:
+    """Expense lines; `po_links` (bills only) allows LinkedTxn to PO lines, exempting from
+    the closed-PO check the POs the bill already links."""
     raw = body.get("Line")
     if not raw:
         raise faults.required("Line")
@@ -349,6 +382,11 @@ def _lines(company: Company, body: dict[str, Any]) -> tuple[list[dict[str, Any]]
         if line.get("Description"):
             out["Description"] = line["Description"]
         out.update({"Amount": amt, "DetailType": detail_type, detail_type: detail})
+        links = line.get("LinkedTxn")
+        if links and po_links is not None:
+            out["LinkedTxn"] = _po_links(company, body, links, po_links)
+        elif links:
+            raise faults.invalid_value("Line.LinkedTxn", "LinkedTxn is not supported here")
         lines.append(out)
     return lines, round(total, 2)
 
@@ -385,9 +423,12 @@ def _txn_common(company: Company, body: dict[str, Any], today: str) -> dict[str,
     return obj
 
 
-def prepare_bill(company: Company, body: dict[str, Any], today: str, paid: float) -> dict:
+def prepare_bill(
+    company: Company, body: dict[str, Any], today: str, paid: float,
+    linked_pos: set[str] | None = None,
+) -> dict:
     obj = _txn_common(company, body, today)
-    obj["Line"], total = _lines(company, obj)
+    obj["Line"], total = _lines(company, obj, po_links=linked_pos or set())
     if total < paid:
         raise faults.business(
             f"The bill total {total:.2f} is less than the {paid:.2f} already paid", "Line"
@@ -414,6 +455,18 @@ def prepare_vendor_credit(
     obj["TotalAmt"] = total
     obj["Balance"] = round(total - used, 2)
     obj.pop("DueDate", None)
+    return obj
+
+
+def prepare_purchase_order(company: Company, body: dict[str, Any], today: str) -> dict:
+    """Open until fully billed or closed by hand (`ManuallyClosed`); the store links bills."""
+    obj = _txn_common(company, body, today)
+    obj["Line"], obj["TotalAmt"] = _lines(company, obj)
+    obj["ManuallyClosed"] = _bool(obj.get("ManuallyClosed", False))
+    obj.pop("Balance", None)
+    for key in ("ShipAddr", "VendorAddr"):
+        if isinstance(obj.get(key), dict):
+            obj[key] = _address(company, obj[key])
     return obj
 
 

@@ -130,6 +130,16 @@ FIELDS: dict[str, frozenset[str]] = {
         UOMRef ItemAccountRef InventorySiteRef TaxCodeRef TaxClassificationRef CustomerRef
         BillableStatus TaxInclusiveAmt
     """),
+    "PurchaseOrder": _names("""
+        CustomField AttachableRef DocNumber TxnDate DepartmentRef CurrencyRef ExchangeRate
+        PrivateNote TxnStatus LinkedTxn Line TxnTaxDetail TxnSource TaxFormType TaxFormNum
+        TransactionLocationType Tag TxnApprovalInfo RecurDataRef RecurringInfo ProjectRef
+        TotalCostAmount HomeTotalCostAmount VendorRef APAccountRef TotalAmt BillEmail
+        ReplyEmail Memo GlobalTaxCalculation TaxCodeRef ClassRef ReimbursableInfoRef
+        SalesTermRef DueDate ExpectedDate VendorAddr ShipTo DropShipToEntity InventorySiteRef
+        ShipAddr ShipMethodRef FOB POEmail TemplateRef PrintStatus EmailStatus ManuallyClosed
+        POStatus
+    """),
 }
 FIELDS["Currency"] = FIELDS["CompanyCurrency"]
 LINE_DETAILS = ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail")

@@ -274,7 +274,8 @@ class Store:
             return ents.NAME_LIST_PREPARERS[entity](company, data, own_id), {}
         if entity == "Bill":
             paid = sum(company.bill_paid.get(own_id or "", {}).values())
-            obj = ents.prepare_bill(company, data, today, paid)
+            linked = _linked_pos(company.objects["Bill"].get(own_id or ""))
+            obj = ents.prepare_bill(company, data, today, paid, linked)
             doc = obj.get("DocNumber")
             if doc and company.warn_duplicate_bill_number and not allow_dup:
                 others = company.bill_docnums.get(doc, set()) - {own_id}
@@ -291,6 +292,9 @@ class Store:
             return obj, {}
         if entity == "BillPayment":
             return ents.prepare_bill_payment(company, data, today, own_id)
+        if entity == "PurchaseOrder":
+            obj = ents.prepare_purchase_order(company, data, today)
+            return self._po_status(company, own_id, obj), {}
         if entity == "Attachable":
             return ents.prepare_attachable(company, data), {}
         raise faults.unsupported(f"Create for {entity}")
@@ -313,6 +317,8 @@ class Store:
                 self._vendor_balance(company, new["VendorRef"]["value"], new["Balance"])
                 if new.get("DocNumber"):
                     company.bill_docnums.setdefault(new["DocNumber"], set()).add(new["Id"])
+            for po_id in _linked_pos(old) | _linked_pos(new):
+                self._relink_po(company, po_id)
         if entity == "VendorCredit":  # an open credit lowers what we owe the vendor
             if old is not None:
                 self._vendor_balance(company, old["VendorRef"]["value"], old["Balance"])
@@ -326,6 +332,42 @@ class Store:
                         self._set_paid(company, bill_id, pid, None)
             for bill_id, amount in applied.items():
                 self._set_paid(company, bill_id, pid, amount)
+
+    @staticmethod
+    def _po_billing(company: Company, po_id: str) -> tuple[list[str], dict[str, float]]:
+        """The bills linked to a PO and what they bill per PO line."""
+        bills: list[str] = []
+        billed: dict[str, float] = {}
+        for bill_id, bill in company.objects["Bill"].items():
+            for line in bill.get("Line") or []:
+                for link in line.get("LinkedTxn") or []:
+                    if link.get("TxnType") == "PurchaseOrder" and link.get("TxnId") == po_id:
+                        if bill_id not in bills:
+                            bills.append(bill_id)
+                        key = str(link.get("TxnLineId"))
+                        billed[key] = round(billed.get(key, 0.0) + float(line["Amount"]), 2)
+        return bills, billed
+
+    def _po_status(self, company: Company, po_id: str | None, po: dict[str, Any]) -> dict:
+        """QBO closes a PO when every line is fully billed, or when closed by hand."""
+        bills, billed = self._po_billing(company, po_id or "")
+        po["LinkedTxn"] = [{"TxnId": b, "TxnType": "Bill"} for b in bills]
+        full = all(billed.get(line["Id"], 0.0) + 0.001 >= float(line["Amount"])
+                   for line in po.get("Line") or [])
+        po["POStatus"] = "Closed" if po.get("ManuallyClosed") or (bills and full) else "Open"
+        return po
+
+    def _relink_po(self, company: Company, po_id: str) -> None:
+        po = company.objects["PurchaseOrder"].get(po_id)
+        if po is None:
+            return
+        updated = self._po_status(company, po_id, {k: v for k, v in po.items()
+                                                   if k not in _STAMP_KEYS})
+        if updated == {k: v for k, v in po.items() if k not in _STAMP_KEYS}:
+            return
+        company.objects["PurchaseOrder"][po_id] = self._stamp(
+            company, "PurchaseOrder", po_id, updated, int(po["SyncToken"]) + 1,
+            po["MetaData"]["CreateTime"])
 
     def _vendor_balance(self, company: Company, vendor_id: str, delta: float) -> None:
         vendor = company.objects["Vendor"].get(vendor_id)
@@ -468,12 +510,21 @@ INTUIT_ENTITIES = {
     e.lower()
     for e in (
         "Invoice", "Employee", "SalesReceipt", "Estimate", "Payment", "CreditMemo",
-        "RefundReceipt", "JournalEntry", "Deposit", "Transfer", "Purchase", "PurchaseOrder",
+        "RefundReceipt", "JournalEntry", "Deposit", "Transfer", "Purchase",
         "TimeActivity", "PaymentMethod", "TaxAgency", "Budget", "ExchangeRate",
         "JournalCode", "RecurringTransaction", "ReimburseCharge", "CreditCardPayment",
         "InventoryAdjustment", "TaxPayment", "Entitlements",
     )
 }
+
+
+def _linked_pos(bill: dict[str, Any] | None) -> set[str]:
+    return {
+        str(link.get("TxnId"))
+        for line in (bill or {}).get("Line") or []
+        for link in line.get("LinkedTxn") or []
+        if link.get("TxnType") == "PurchaseOrder"
+    }
 
 
 def _check_id(obj_id: str, entity: str = "") -> None:

@@ -616,3 +616,56 @@ def test_a_vendor_credit_applied_in_a_payment_lowers_what_is_paid(
     assert api(server, tok, "GET", f"vendorcredit/{credit['Id']}").json()[
         "VendorCredit"]["Balance"] == 30
     assert vendor_balance() == start + 70
+
+
+def test_purchase_orders_are_billed_line_by_line_and_close_when_fully_billed(
+        server: SandboxServer, connected: AuthClient) -> None:
+    tok = connected.access_token
+    sb = server.sandbox
+    vendor = {"value": vendor_id(server, "Hicks Hardware")}
+    supplies = {"value": account_id(server, "Supplies")}
+
+    def line(amount: float) -> dict:
+        return {"Amount": amount, "DetailType": "AccountBasedExpenseLineDetail",
+                "AccountBasedExpenseLineDetail": {"AccountRef": supplies}}
+
+    sb.advance_clock(60)
+    since = sb.clock.state()["now"]
+    po = api(server, tok, "POST", "purchaseorder", json={
+        "VendorRef": vendor, "DocNumber": "PO-1", "Line": [line(100), line(50)]})
+    assert po.status_code == 200, po.text
+    po = po.json()["PurchaseOrder"]
+    assert (po["POStatus"], po["ManuallyClosed"], po["TotalAmt"]) == ("Open", False, 150)
+    assert [ln["Id"] for ln in po["Line"]] == ["1", "2"]
+    listed = api(server, tok, "GET", "query", params={
+        "query": "select * from PurchaseOrder where POStatus = 'Open'"}).json()
+    assert po["Id"] in [p["Id"] for p in listed["QueryResponse"]["PurchaseOrder"]]
+
+    def billing(po_line: str, amount: float, vendor_ref: dict = vendor) -> requests.Response:
+        return api(server, tok, "POST", "bill", json={"VendorRef": vendor_ref, "Line": [{
+            **line(amount), "LinkedTxn": [{"TxnId": po["Id"], "TxnType": "PurchaseOrder",
+                                           "TxnLineId": po_line}]}]})
+
+    first = billing("1", 100)
+    assert first.status_code == 200, first.text
+    assert first.json()["Bill"]["Line"][0]["LinkedTxn"] == [
+        {"TxnId": po["Id"], "TxnType": "PurchaseOrder", "TxnLineId": "1"}]
+    partly = api(server, tok, "GET", f"purchaseorder/{po['Id']}").json()["PurchaseOrder"]
+    assert partly["POStatus"] == "Open"
+    assert partly["LinkedTxn"] == [{"TxnId": first.json()["Bill"]["Id"], "TxnType": "Bill"}]
+    other_vendor = {"value": vendor_id(server, "PG&E")}
+    assert billing("2", 50, other_vendor).json()["Fault"]["Error"][0]["code"] == "6000"
+    no_line = billing("9", 50).json()["Fault"]["Error"][0]
+    assert (no_line["code"], no_line["element"]) == ("6000", "Line.LinkedTxn.TxnLineId")
+    assert billing("2", 50).status_code == 200
+    closed = api(server, tok, "GET", f"purchaseorder/{po['Id']}").json()["PurchaseOrder"]
+    assert closed["POStatus"] == "Closed" and len(closed["LinkedTxn"]) == 2
+    again = billing("2", 10)
+    assert again.status_code == 400 and "closed" in again.text
+    cdc = api(server, tok, "GET", "cdc", params={"entities": "PurchaseOrder",
+                                                  "changedSince": since}).json()
+    assert cdc["CDCResponse"][0]["QueryResponse"][0]["PurchaseOrder"][0]["Id"] == po["Id"]
+    reopened = api(server, tok, "POST", "purchaseorder", json={
+        "Id": po["Id"], "SyncToken": closed["SyncToken"], "sparse": True,
+        "ManuallyClosed": True}).json()["PurchaseOrder"]
+    assert reopened["POStatus"] == "Closed" and reopened["ManuallyClosed"] is True

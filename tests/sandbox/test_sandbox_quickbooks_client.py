@@ -245,3 +245,19 @@ def test_python_quickbooks_creates_and_reads_a_vendor_credit(qb: QuickBooks) -> 
     read = VendorCredit.get(credit.Id, qb=qb)
     assert read.TotalAmt == 25.5 and read.DocNumber == "CN-77"
     assert read.Line[0].AccountBasedExpenseLineDetail.AccountRef.value
+
+
+def test_python_quickbooks_reads_purchase_orders(server: SandboxServer, qb: QuickBooks) -> None:
+    from quickbooks.objects.purchaseorder import PurchaseOrder
+
+    company = server.sandbox.company(REALM)
+    vendor = next(i for i, v in company.objects["Vendor"].items()
+                  if v["DisplayName"] == "Hicks Hardware")
+    supplies = next(i for i, a in company.objects["Account"].items() if a["Name"] == "Supplies")
+    made = server.sandbox.create_object(REALM, "PurchaseOrder", {
+        "VendorRef": {"value": vendor}, "DocNumber": "PO-QB",
+        "Line": [{"Amount": 75, "DetailType": "AccountBasedExpenseLineDetail",
+                  "AccountBasedExpenseLineDetail": {"AccountRef": {"value": supplies}}}]})
+    read = PurchaseOrder.get(made["Id"], qb=qb)
+    assert read.POStatus == "Open" and read.TotalAmt == 75 and read.DocNumber == "PO-QB"
+    assert [po.Id for po in PurchaseOrder.filter(POStatus="Open", qb=qb)].count(made["Id"]) == 1

@@ -167,9 +167,16 @@ def main(bills: int) -> None:
         else:
             print(f"realm time (sandbox clock, Intuit's limits enforced): {realm_seconds:.1f} s "
                   f"-> {len(created) / realm_seconds * 60:.0f} bills per minute per realm")
-        print(f"API calls: {calls['api_calls']} ({calls['api_calls'] / max(len(created), 1):.3f}"
+        per_bill = max(len(created), 1)
+        print(f"API calls: {calls['api_calls']} ({calls['api_calls'] / per_bill:.3f}"
               f" per bill); throttled (429): {calls['throttled']}; breakdown: "
               + ", ".join(f"{k}={v}" for k, v in calls.items() if v and k != "api_calls"))
+        # The duplicate look-up per chunk of 30: one exact `DocNumber IN` query and one
+        # vendor + date-window query (paged at 1000), then one batch create.
+        print("calls per bill: " + ", ".join(
+            f"{k} {calls[k] / per_bill:.3f}" for k in ("query", "batch", "retries")
+            if k in calls) + f"; look-up queries per 30-bill chunk: "
+              f"{calls.get('query', 0) / max(calls.get('batch', 0), 1):.2f}")
         print(f"export wall time: {time.perf_counter() - start_wall:.1f} s (moto-bound)")
     finally:
         server.stop()

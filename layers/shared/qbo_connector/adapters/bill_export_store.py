@@ -3,8 +3,9 @@
 Items (`P = "{org}#{le}"`):
 
 - bill            `pk = P`, `sk = ap_invoice_id`, `dup_key =
-                  "{org}#{le}#{vendor_id}#{normalized number}"` (GSI `by_duplicate_key`);
-- vendor+number   `pk = P#claim`, `sk = "#claim#{vendor_id}#{number}"`, `owner`, `token`,
+                  "{org}#{le}#{vendor_id}#{identity}"` (GSI `by_duplicate_key`), where
+                  identity = models.bill.invoice_number_identity(invoice_number);
+- vendor+number   `pk = P#claim`, `sk = "#claim#{vendor_id}#{identity}"`, `owner`, `token`,
   claim           `at`: a conditional put makes our vendor + number uniqueness race-free;
 - outbox marker   `pk = P#pending`, `sk = "#pending#{ap_invoice_id}"`, `gen`, `at` while a
                   bill is queued/exporting, and `pk = P#attach` while its PDF still has to
@@ -47,8 +48,9 @@ def partition(org_id: str, legal_entity_id: str) -> str:
     return f"{org_id}#{legal_entity_id}"
 
 
-def dup_key(org_id: str, legal_entity_id: str, vendor_id: str, normalized: str) -> str:
-    return f"{org_id}#{legal_entity_id}#{vendor_id}#{normalized}"
+def dup_key(org_id: str, legal_entity_id: str, vendor_id: str, identity: str) -> str:
+    """`identity` is invoice_number_identity(number); vendor ids never contain '#'."""
+    return f"{org_id}#{legal_entity_id}#{vendor_id}#{identity}"
 
 
 def _side(org_id: str, legal_entity_id: str, kind: str) -> str:
@@ -57,8 +59,8 @@ def _side(org_id: str, legal_entity_id: str, kind: str) -> str:
     return f"{partition(org_id, legal_entity_id)}#{kind}"
 
 
-def _claim_sk(vendor_id: str, normalized: str) -> str:
-    return f"#claim#{vendor_id}#{normalized}"
+def _claim_sk(vendor_id: str, identity: str) -> str:
+    return f"#claim#{vendor_id}#{identity}"
 
 
 def _av(value: Any) -> Any:
@@ -183,9 +185,9 @@ class BillExportStore:
     # than a lease) is dropped; a QBO id map or attachment marker written before a
     # `finish` that never happened is rewritten identically by the recovery.
 
-    def claim(self, org_id: str, le_id: str, vendor_id: str, normalized: str) -> Claim | None:
+    def claim(self, org_id: str, le_id: str, vendor_id: str, identity: str) -> Claim | None:
         item = self._table.get_item(
-            Key={"pk": _side(org_id, le_id, "claim"), "sk": _claim_sk(vendor_id, normalized)},
+            Key={"pk": _side(org_id, le_id, "claim"), "sk": _claim_sk(vendor_id, identity)},
             ConsistentRead=True,
         ).get("Item")
         if not item:

@@ -17,12 +17,21 @@ Exactly once, by failure point:
   still has no answer the bill stays `exporting`, leased for `settle_seconds` (longer
   than QBO's 120 s request limit, so a slow request has landed or died by then);
 - the worker dies between QBO's answer and our write: the bill stays `exporting`;
-- every `exporting` bill taken over is *recovered*: QBO is queried by DocNumber and
-  compared on VendorRef (and total) before anything is created again; the same batch
-  composition also replays the same requestid;
+- every `exporting` bill taken over is *recovered*: QBO is looked up (below) and
+  compared on VendorRef, number identity and total before anything is created again;
+  the same batch composition also replays the same requestid;
 - duplicates typed by the accountant: the same look-up before every create, and QBO's
   own 6140 for races (when its duplicate warning is on); duplicates in our own log are
   refused at submission by a conditional vendor + number claim.
+
+The look-up (`_lookup`, per chunk of at most 30 bills) finds a bill whatever its case,
+spacing or Unicode form, although QBO's `IN` compares exactly: (1) `DocNumber IN (...)`
+with the spellings we can derive (as sent, upper, lower, identity), at any date;
+(2) `VendorRef IN (<the chunk's vendors>) AND TxnDate >= .. AND TxnDate <= ..`, every
+bill of those vendors dated within LOOKUP_WINDOW_DAYS of an invoice date (one query per
+cluster of invoice dates, usually one per chunk; the date window alone if QBO refused
+VendorRef as a filter), paged at 1000. Both are compared locally with
+models.bill.invoice_number_identity.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from qbo_connector.adapters.bill_export_store import BillExportStore
@@ -56,6 +66,7 @@ from qbo_connector.models.bill import (
     ApInvoice,
     BillExport,
     ExportState,
+    invoice_number_identity,
     qbo_bill_link,
 )
 from qbo_connector.models.legal_entity import LegalEntity
@@ -69,6 +80,11 @@ SETTLE_SECONDS = 180
 # Stop starting chunks when less than this is left of the invocation.
 RESERVE_MS = 60_000
 LOOKUP_IN_LIMIT = 90  # DocNumber values per IN (...) query
+# The accountant may date a typed bill differently from the invoice (received, entered):
+# bills of the chunk's vendors within this many days of an invoice date are compared.
+LOOKUP_WINDOW_DAYS = 31
+# Invoice dates within this span share one date-window query.
+LOOKUP_CLUSTER_DAYS = 31
 ATTACHMENT_MAX_TRIES = 3
 _REF_DETAIL = re.compile(
     r"(\w+)\s+assigned to this transaction.*?Id\s*=\s*(\w+)", re.IGNORECASE | re.DOTALL
@@ -278,7 +294,7 @@ class BillExportService(BillSubmission, BillPayments):
         identities: set[tuple[str, str]] = set()
         for record, recovering in mine:
             invoice = record.parsed
-            identity = (invoice.vendor_id, invoice.normalized_number)
+            identity = (invoice.vendor_id, invoice.number_identity)
             if identity in identities:
                 # Two submissions that raced for one number: the QBO look-up cannot tell
                 # them apart within one batch, so the second waits for the next run.
@@ -286,7 +302,7 @@ class BillExportService(BillSubmission, BillPayments):
                 counts.requeued += 1
                 continue
             identities.add(identity)
-            matches = found.get(invoice.normalized_number, [])
+            matches = found.get(invoice.number_identity, [])
             same_vendor = sorted(
                 (
                     b
@@ -314,25 +330,53 @@ class BillExportService(BillSubmission, BillPayments):
         return True
 
     def _lookup(self, client: Any, invoices: Sequence[ApInvoice]) -> dict[str, list[dict]]:
-        """QBO bills by normalized DocNumber (spelling variants included)."""
+        """QBO bills by number identity: exact spellings at any date, and every bill of
+        the chunk's vendors near the invoice dates (any spelling). See the module doc."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        seen: set[str] = set()
+
+        def keep(page: list[dict[str, Any]]) -> None:
+            for bill in page:
+                bill_id = str(bill.get("Id"))
+                key = invoice_number_identity(str(bill.get("DocNumber") or ""))
+                if key and bill_id not in seen:
+                    seen.add(bill_id)
+                    out.setdefault(key, []).append(bill)
+
         values: list[str] = []
         for inv in invoices:
             for variant in (
                 inv.invoice_number,
                 inv.invoice_number.upper(),
                 inv.invoice_number.lower(),
-                inv.normalized_number,
+                inv.number_identity,
+                inv.number_identity.upper(),
             ):
                 if variant not in values:
                     values.append(variant)
-        out: dict[str, list[dict[str, Any]]] = {}
         for start in range(0, len(values), LOOKUP_IN_LIMIT):
             part = ", ".join(quote(v) for v in values[start : start + LOOKUP_IN_LIMIT])
             for page in client.query_all("Bill", where=f"DocNumber IN ({part})"):
-                for bill in page:
-                    key = _normalized(bill.get("DocNumber"))
-                    if key and all(b.get("Id") != bill.get("Id") for b in out.get(key, [])):
-                        out.setdefault(key, []).append(bill)
+                keep(page)
+        for first, last, vendors in _date_clusters(invoices):
+            window = (
+                f"TxnDate >= '{first - timedelta(days=LOOKUP_WINDOW_DAYS)}'"
+                f" AND TxnDate <= '{last + timedelta(days=LOOKUP_WINDOW_DAYS)}'"
+            )
+            vendor_in = f"VendorRef IN ({', '.join(quote(v) for v in vendors)}) AND "
+            try:
+                for page in client.query_all("Bill", where=vendor_in + window):
+                    keep(page)
+            except QboValidationError as fault:
+                # Should QBO refuse VendorRef as a Bill filter (qbo-api-facts.md does not
+                # confirm it), every bill of the window is read instead: more rows, same
+                # answer. Transient faults propagate (the chunk is retried later).
+                logger.warning(
+                    "Bill query by VendorRef refused; reading the date window",
+                    extra={"qbo_code": fault.code},
+                )
+                for page in client.query_all("Bill", where=window):
+                    keep(page)
         return out
 
     def _create_batch(
@@ -674,10 +718,21 @@ class BillExportService(BillSubmission, BillPayments):
             counts.attachments += 1
 
 
-def _normalized(value: Any) -> str:
-    from qbo_connector.models.bill import normalize_invoice_number
-
-    return normalize_invoice_number(str(value)) if value else ""
+def _date_clusters(invoices: Sequence[ApInvoice]) -> list[tuple[date, date, list[str]]]:
+    """(first date, last date, vendors) of invoices whose dates lie within
+    LOOKUP_CLUSTER_DAYS of the cluster's first: one date-window query each."""
+    ordered = sorted(invoices, key=lambda inv: inv.invoice_date)
+    clusters: list[tuple[date, date, list[str]]] = []
+    for inv in ordered:
+        day = date.fromisoformat(inv.invoice_date)
+        if clusters and (day - clusters[-1][0]).days <= LOOKUP_CLUSTER_DAYS:
+            first, _, vendors = clusters[-1]
+            if inv.vendor_id not in vendors:
+                vendors.append(inv.vendor_id)
+            clusters[-1] = (first, day, vendors)
+        else:
+            clusters.append((day, day, [inv.vendor_id]))
+    return clusters
 
 
 def _err(err: QboError) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Submitting approved AP invoices to the export log, reading it, and the ops mark.
 
 `submit` is idempotent on the AP invoice id, refuses references the last sync did not
-import (or imported inactive/deleted), and claims vendor + normalized invoice number in
-the log so a second invoice with the same number becomes a `duplicate`, not a second
-bill. The export itself is logic.bill_export; the state machine is described there.
+import (or imported inactive/deleted), and claims vendor + invoice number identity
+(models.bill.invoice_number_identity) in the log so a second invoice with the same
+number becomes a `duplicate`, not a second bill. The export itself is
+logic.bill_export; the state machine is described there.
 """
 
 from __future__ import annotations
@@ -111,18 +112,18 @@ class BillSubmission:
             ap_invoice_id=invoice.ap_invoice_id,
             invoice=invoice.to_dict(),
             payload_hash=digest,
-            dup_key=dup_key(org, le, invoice.vendor_id, invoice.normalized_number),
+            dup_key=dup_key(org, le, invoice.vendor_id, invoice.number_identity),
             generation=(existing.generation + 1) if existing else 1,
             submitted_at=iso(now),
             updated_at=iso(now),
         )
-        claim = (invoice.vendor_id, invoice.normalized_number)
+        claim = (invoice.vendor_id, invoice.number_identity)
         old_claim = None
         if existing is not None:
             old = existing.parsed
-            if (old.vendor_id, old.normalized_number) != claim:
+            if (old.vendor_id, old.number_identity) != claim:
                 # Released after the new record is written, and only if still ours.
-                old_claim = (old.vendor_id, old.normalized_number)
+                old_claim = (old.vendor_id, old.number_identity)
         record = self._store_with_claim(record, existing, claim, old_claim)
         if record.state == ExportState.QUEUED:
             self._enqueue(entity)
@@ -179,7 +180,7 @@ class BillSubmission:
             return True
         if owner is not None:
             inv = owner.parsed
-            if (inv.vendor_id, inv.normalized_number) == claim:
+            if (inv.vendor_id, inv.number_identity) == claim:
                 return False
         return held.at < int(self.clock()) - CLAIM_GRACE_SECONDS
 

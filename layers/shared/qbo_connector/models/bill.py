@@ -3,6 +3,9 @@
 `ApInvoice.parse` validates the shape (which field, why, what to do); references
 to QBO master data are checked later against the imported records
 (logic.bill_export). `BillExport` is what the export log stores per invoice.
+
+A bill's identity is vendor + `invoice_number_identity(invoice_number)`: the one
+function the export-log claim, the QBO look-up and recovery all compare with.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -25,7 +29,6 @@ DESCRIPTION_MAX = 4000
 MAX_LINES = 250
 _QBO_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-_SPACES = re.compile(r"\s+")
 
 
 class ExportState(StrEnum):
@@ -45,9 +48,29 @@ class PaymentState(StrEnum):
     PAID = "paid"
 
 
-def normalize_invoice_number(number: str) -> str:
-    """Vendor invoice numbers compare case- and space-insensitively ("inv 1" == "INV 1")."""
-    return _SPACES.sub(" ", number.strip()).upper()
+def invoice_number_identity(number: str) -> str:
+    """What two invoice numbers must share to be the same number (for one vendor).
+
+    - Unicode compatibility forms fold (NFKC): full-width letters and digits are the
+      ASCII ones, ligatures are their letters;
+    - case folds (`str.casefold`: `ß` is `ss`);
+    - invisible format and control characters are dropped (a bill typed in QBO may
+      carry a pasted zero-width space; submissions cannot carry one at all);
+    - whitespace runs collapse to one space, none at either end.
+
+    So `Inv-Mixed-1`, `INV-MIXED-1` and its full-width form are one number, as are
+    `inv  double 2` and `INV DOUBLE 2`. The export-log claim, the QBO look-up and
+    recovery all compare with this function and nothing else.
+    """
+    # Invisible characters go first: dropping one later could join a letter and a
+    # combining mark that normalization would then compose differently.
+    text = "".join(
+        ch for ch in number if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+    text = unicodedata.normalize("NFKC", text)
+    # casefold can leave a string that is no longer NFKC (e.g. U+0130): normalize again.
+    text = unicodedata.normalize("NFKC", text.casefold())
+    return " ".join(text.split())
 
 
 def _money(value: Any, field_name: str, *, allow_zero: bool = True) -> Decimal:
@@ -229,8 +252,9 @@ class ApInvoice:
     # -- derived ---------------------------------------------------------------------------
 
     @property
-    def normalized_number(self) -> str:
-        return normalize_invoice_number(self.invoice_number)
+    def number_identity(self) -> str:
+        """The invoice number as identity compares it (`invoice_number_identity`)."""
+        return invoice_number_identity(self.invoice_number)
 
     @property
     def total(self) -> Decimal:

@@ -1,0 +1,172 @@
+"""Hardening over moto and the QBO sandbox: one identity for invoice numbers (export log,
+QBO look-up, recovery)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+NORTON = "Norton Lumber and Building Materials"
+
+
+def _typed(world: Any, number: str, txn_date: str, vendor: str = NORTON,
+           amount: float = 125.5) -> dict[str, Any]:
+    """A bill the accountant typed into QBO (sandbox control, not the API)."""
+    return dict(world.sandbox.create_object(world.realm, "Bill", {
+        "VendorRef": {"value": world.id_of("Vendor", vendor)}, "DocNumber": number,
+        "TxnDate": txn_date,
+        "Line": [{"Amount": amount, "DetailType": "AccountBasedExpenseLineDetail",
+                  "AccountBasedExpenseLineDetail": {
+                      "AccountRef": {"value": world.id_of("Account", "Advertising")}}}],
+    }))
+
+
+def _other_vendor(world: Any) -> str:
+    return next(n for n in sorted(world.names["Vendor"]) if n != NORTON and "(deleted)" not in n)
+
+
+# -- identity ---------------------------------------------------------------------------
+
+
+def test_spellings_typed_in_qbo_are_duplicates_with_the_warning_off(make_world: Any) -> None:
+    world = make_world(warn_duplicate_bill_number=False)
+    typed = {
+        "INV-MIXED-1": _typed(world, "Inv-Mixed-1", "2025-09-30"),
+        "INV DOUBLE 2": _typed(world, "inv  double 2", "2025-10-20"),
+        # Full-width, as an input method may type it; dated weeks before the invoice.
+        "INV-WIDE-3": _typed(world, "\uff29\uff4e\uff56\uff0d\uff37\uff29\uff24\uff25\uff0d3",
+                             "2025-09-05"),
+        "ZW-4": _typed(world, "zw\u200b-4", "2025-10-01"),  # a pasted zero-width space
+        # Exact spelling, years away from the invoice date: still found.
+        "FAR-5": _typed(world, "FAR-5", "2019-01-01"),
+    }
+    for i, number in enumerate(typed):
+        world.service.submit(world.entity, world.invoice(f"ap-{i}", number))
+    # The same number for another vendor is another invoice.
+    other = _other_vendor(world)
+    world.service.submit(world.entity, world.invoice("ap-other", "INV-MIXED-1", vendor=other))
+    before = len(world.qbo_bills())
+
+    counts = world.service.export_pending(world.ctx())
+    assert counts.duplicate == len(typed), counts
+    for i, (number, bill) in enumerate(typed.items()):
+        shown = world.service.show(world.entity, f"ap-{i}")
+        assert shown["state"] == "duplicate", (number, shown)
+        assert shown["duplicate_of"]["qbo_bill_id"] == bill["Id"], number
+        assert shown["duplicate_of"]["source"] == "quickbooks"
+        assert shown["duplicate_of"]["doc_number"] == bill["DocNumber"]
+    assert world.service.show(world.entity, "ap-other")["state"] == "exported"
+    assert len(world.qbo_bills()) == before + 1  # only the other vendor's bill
+
+
+def test_other_spellings_are_seen_within_31_days_of_the_invoice_date(make_world: Any) -> None:
+    """The limit of the look-up, documented: another spelling more than 31 days from the
+    invoice date is not seen; the exact spelling is seen at any date."""
+    world = make_world(warn_duplicate_bill_number=False)
+    edge = _typed(world, "Edge-In-1", "2025-08-31")  # invoice date 2025-10-01 - 31 days
+    _typed(world, "Edge-Out-2", "2025-08-30")  # - 32 days
+    after = _typed(world, "edge-after-3", "2025-11-01")  # + 31 days
+    exact = _typed(world, "OLD-EXACT-4", "2024-01-05")
+    for ap_id, number in (("ap-1", "EDGE-IN-1"), ("ap-2", "EDGE-OUT-2"),
+                          ("ap-3", "EDGE-AFTER-3"), ("ap-4", "OLD-EXACT-4")):
+        world.service.submit(world.entity, world.invoice(ap_id, number))
+    world.service.export_pending(world.ctx())
+    for ap_id, bill in (("ap-1", edge), ("ap-3", after), ("ap-4", exact)):
+        shown = world.service.show(world.entity, ap_id)
+        assert shown["state"] == "duplicate", (ap_id, shown)
+        assert shown["duplicate_of"]["qbo_bill_id"] == bill["Id"]
+    assert world.service.show(world.entity, "ap-2")["state"] == "exported"
+
+
+def test_invoice_dates_far_apart_in_one_chunk_get_a_window_each(make_world: Any) -> None:
+    world = make_world(warn_duplicate_bill_number=False)
+    january = _typed(world, "jan  1", "2025-01-12")
+    october = _typed(world, "Oct-2", "2025-09-28")
+    world.service.submit(world.entity, world.invoice("ap-1", "JAN 1", invoice_date="2025-01-10"))
+    world.service.submit(world.entity, world.invoice("ap-2", "OCT-2"))
+    ctx = world.ctx()
+    world.service.export_pending(ctx)
+    assert world.service.show(world.entity, "ap-1")["duplicate_of"]["qbo_bill_id"] == january["Id"]
+    assert world.service.show(world.entity, "ap-2")["duplicate_of"]["qbo_bill_id"] == october["Id"]
+    assert ctx.counter.get("query") == 3  # one exact query, one window per date cluster
+
+
+def test_the_export_log_claim_uses_the_same_identity(make_world: Any) -> None:
+    world = make_world()
+    world.service.submit(world.entity, world.invoice("ap-1", "INV-Mixed-1"))
+    full_width = "\uff49\uff4e\uff56\uff0d\uff4d\uff49\uff58\uff45\uff44\uff0d1"
+    for ap_id, spelling in (("ap-2", "inv-mixed-1"), ("ap-3", " INV-MIXED-1 "),
+                            ("ap-4", full_width)):
+        answer = world.service.submit(world.entity, world.invoice(ap_id, spelling))
+        assert answer["state"] == "duplicate", (spelling, answer)
+        assert answer["duplicate_of"]["ap_invoice_id"] == "ap-1"
+    spaced = world.service.submit(world.entity, world.invoice("ap-5", "inv  double 2"))
+    assert spaced["state"] == "queued"
+    again = world.service.submit(world.entity, world.invoice("ap-6", "INV DOUBLE 2"))
+    assert again["state"] == "duplicate" and again["duplicate_of"]["ap_invoice_id"] == "ap-5"
+    world.service.export_pending(world.ctx())
+    assert sorted(b["DocNumber"] for b in world.qbo_bills()) == ["INV-Mixed-1", "inv  double 2"]
+
+
+def test_recovery_finds_its_own_bill_by_identity(make_world: Any) -> None:
+    """A worker dies after QBO created the bill; meanwhile the accountant retyped the
+    number's spacing and case in QBO. Recovery still recognises the bill as ours."""
+    world = make_world(warn_duplicate_bill_number=False)
+
+    def crash(_records: Any, _results: Any) -> None:
+        raise SystemExit("worker killed after QBO answered")
+
+    world.service.submit(world.entity, world.invoice("ap-1", "REC 1"))
+    world.service.after_batch = crash
+    with pytest.raises(SystemExit):
+        world.service.export_pending(world.ctx())
+    world.service.after_batch = None
+    (created,) = world.qbo_bills()
+    world.sandbox.update_object(world.realm, "Bill", created["Id"], {"DocNumber": "rec  1"})
+    world.clock.advance(world.service.lease_seconds + 1)
+    counts = world.service.export_pending(world.ctx())
+    assert counts.recovered == 1, counts
+    shown = world.service.show(world.entity, "ap-1")
+    assert shown["state"] == "exported" and shown["qbo_bill_id"] == created["Id"]
+    assert len(world.qbo_bills()) == 1
+
+
+def test_the_look_up_stays_frugal(make_world: Any) -> None:
+    """30 bills (one chunk, one date): two queries and one batch."""
+    world = make_world()
+    vendors = [n for n in sorted(world.names["Vendor"]) if "(deleted)" not in n]
+    for i in range(30):
+        world.service.submit(world.entity, world.invoice(f"ap-{i:02d}", f"FRUGAL-{i:02d}",
+                                                         vendor=vendors[i % len(vendors)]))
+    ctx = world.ctx()
+    counts = world.service.export_pending(ctx)
+    assert counts.exported == 30
+    assert ctx.counter.get("query") == 2, ctx.counter.as_dict()
+    assert ctx.counter.get("batch") == 1
+
+
+def test_if_qbo_refused_vendorref_as_a_filter_the_date_window_alone_still_finds_it(
+    make_world: Any,
+) -> None:
+    from qbo_connector.adapters.qbo_faults import QboValidationError
+
+    world = make_world(warn_duplicate_bill_number=False)
+    typed = _typed(world, "Inv-Mixed-1", "2025-09-30")
+    world.service.submit(world.entity, world.invoice("ap-1", "INV-MIXED-1"))
+    ctx = world.ctx()
+    real = ctx.client.query_all
+    refused_wheres: list[str] = []
+
+    def query_all(entity: str, where: str | None = None, **kw: Any) -> Any:
+        if where and "VendorRef" in where:
+            refused_wheres.append(where)
+            raise QboValidationError("Invalid query", code="4001")
+        return real(entity, where=where, **kw)
+
+    ctx.client.query_all = query_all  # type: ignore[method-assign]
+    world.service.export_pending(ctx)
+    assert refused_wheres  # the vendor filter was tried...
+    shown = world.service.show(world.entity, "ap-1")
+    assert shown["state"] == "duplicate", shown  # ...and the window alone found the bill
+    assert shown["duplicate_of"]["qbo_bill_id"] == typed["Id"]

@@ -1,11 +1,13 @@
 """Hardening over moto and the QBO sandbox: one identity for invoice numbers (export log,
-QBO look-up, recovery)."""
+QBO look-up, recovery), strict input."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+
+from qbo_connector.models.errors import InvalidInput
 
 NORTON = "Norton Lumber and Building Materials"
 
@@ -144,6 +146,39 @@ def test_the_look_up_stays_frugal(make_world: Any) -> None:
     assert counts.exported == 30
     assert ctx.counter.get("query") == 2, ctx.counter.as_dict()
     assert ctx.counter.get("batch") == 1
+
+
+# -- strict input at submission ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", ["INV\u200b-1", "INV\u202e-1", "INV\x00-1", "INV\n1",
+                                    "\ufeffINV-1", "INV\u2066-1\u2069"])
+def test_invisible_characters_in_invoice_numbers_are_refused_and_nothing_is_stored(
+    make_world: Any, number: str
+) -> None:
+    world = make_world()
+    with pytest.raises(InvalidInput) as caught:
+        world.service.submit(world.entity, world.invoice("ap-1", number))
+    assert caught.value.field == "invoice_number"
+    assert world.service.store.get(world.org_id, world.le_id, "ap-1") is None
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("amount", "1_000"), ("amount", "\u0661\u0660\u0660"), ("amount", "-0"),
+    ("amount", "1" * 28), ("amount", 1e308), ("invoice_date", "2025-W40-3"),
+    ("invoice_date", "9999-12-31"),
+])
+def test_lenient_values_are_refused(make_world: Any, field: str, value: Any) -> None:
+    world = make_world()
+    body = world.invoice("ap-1", "INV-1")
+    if field == "amount":
+        body["lines"][0]["amount"] = value
+    else:
+        body[field] = value
+    with pytest.raises(InvalidInput) as caught:
+        world.service.submit(world.entity, body)
+    assert caught.value.field == ("lines[0].amount" if field == "amount" else field)
+    assert world.service.store.get(world.org_id, world.le_id, "ap-1") is None
 
 
 def test_if_qbo_refused_vendorref_as_a_filter_the_date_window_alone_still_finds_it(

@@ -1,8 +1,10 @@
 """An approved AP invoice as the AP platform submits it, and its export record.
 
-`ApInvoice.parse` validates the shape (which field, why, what to do); references
-to QBO master data are checked later against the imported records
-(logic.bill_export). `BillExport` is what the export log stores per invoice.
+`ApInvoice.parse` validates the shape (which field, why, what to do) with strict
+grammars: amounts, quantities and dates are plain ASCII, bounded and exact, so nothing
+the parser accepts can fail later (a body never causes a 500). References to QBO master
+data are checked later against the imported records (logic.bill_submission).
+`BillExport` is what the export log stores per invoice.
 
 A bill's identity is vendor + `invoice_number_identity(invoice_number)`: the one
 function the export-log claim, the QBO look-up and recovery all compare with.
@@ -16,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from enum import StrEnum
 from typing import Any
 
@@ -27,8 +29,32 @@ DOC_NUMBER_MAX = 21  # QBO's DocNumber limit
 MEMO_MAX = 4000  # QBO's PrivateNote limit
 DESCRIPTION_MAX = 4000
 MAX_LINES = 250
-_QBO_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+# Amounts (per line, and the bill's total): at most 10 integer digits and 2 decimals,
+# i.e. 0 to 9,999,999,999.99.
+AMOUNT_DIGITS = 10
+AMOUNT_DECIMALS = 2
+AMOUNT_LIMIT = Decimal(10) ** AMOUNT_DIGITS
+# Quantities and unit prices: QBO keeps up to 7 decimals on Qty and UnitPrice. They
+# travel as JSON numbers (doubles), which are exact only up to 15 significant digits.
+QUANTITY_DECIMALS = 7
+QUANTITY_SIGNIFICANT = 15
+# Dates: YYYY-MM-DD in ASCII digits, within this range.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2099, 12, 31)
+
+_QBO_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_AP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_AMOUNT = re.compile(rf"[0-9]{{1,{AMOUNT_DIGITS}}}(?:\.[0-9]{{1,{AMOUNT_DECIMALS}}})?")
+_QUANTITY = re.compile(rf"[0-9]{{1,{AMOUNT_DIGITS}}}(?:\.[0-9]{{1,{QUANTITY_DECIMALS}}})?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Whitespace a memo or description may keep; any other control character is refused.
+_TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r")
+# What an invoice number may not carry: control characters (Cc),
+# format characters (Cf: zero-width space/joiners, BOM, bidi overrides and isolates),
+# surrogates (Cs), private use (Co), unassigned code points (Cn), line/paragraph
+# separators (Zl, Zp).
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 class ExportState(StrEnum):
@@ -46,6 +72,10 @@ class PaymentState(StrEnum):
     UNPAID = "unpaid"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
+
+
+# --------------------------------------------------------------------------------------
+# Identity of an invoice number
 
 
 def invoice_number_identity(number: str) -> str:
@@ -73,29 +103,118 @@ def invoice_number_identity(number: str) -> str:
     return " ".join(text.split())
 
 
-def _money(value: Any, field_name: str, *, allow_zero: bool = True) -> Decimal:
+# --------------------------------------------------------------------------------------
+# Grammars
+
+
+def _describe(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
+
+
+def _invisible(value: str) -> tuple[int, str] | None:
+    for i, ch in enumerate(value):
+        if unicodedata.category(ch) in _INVISIBLE:
+            return i, ch
+    return None
+
+
+def _decimal(value: Any, field_name: str, grammar: re.Pattern[str], example: str) -> Decimal:
+    """A JSON number or a string of ASCII digits with an optional fraction; nothing else
+    (no sign, exponent, underscore, NaN/Infinity, non-ASCII digit or surrounding space)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidInput(f"{field_name} must be a number such as 125.50.", field=field_name)
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
         raise InvalidInput(
-            f"{field_name} must be a number such as 125.50.", field=field_name
-        ) from None
-    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
-        raise InvalidInput(
-            f"{field_name} must be {'zero or ' if allow_zero else ''}positive; credits are "
-            "exported as vendor credits, not bills.",
+            f"{field_name} must be a number such as {example} (a JSON number or a string "
+            "of digits).",
             field=field_name,
         )
-    if amount != amount.quantize(Decimal("0.01")) and field_name.endswith("amount"):
+    if isinstance(value, int):
+        if value < 0 or value >= AMOUNT_LIMIT:
+            raise _range(field_name)
+        return Decimal(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InvalidInput(
+                f"{field_name} must be a finite number such as {example}.", field=field_name
+            )
+        if value < 0 or (value == 0 and str(value).startswith("-")):
+            raise _negative(field_name)
+        if value >= AMOUNT_LIMIT:
+            raise _range(field_name)
+        number = Decimal(repr(value))  # the shortest decimal that round-trips
+        digits = -int(number.as_tuple().exponent)
+        allowed = AMOUNT_DECIMALS if grammar is _AMOUNT else QUANTITY_DECIMALS
+        if digits > allowed:
+            raise _decimals(field_name, allowed)
+        return number
+    if value.startswith("-"):
+        raise _negative(field_name)
+    if not value.isascii() or not grammar.fullmatch(value):
+        allowed = AMOUNT_DECIMALS if grammar is _AMOUNT else QUANTITY_DECIMALS
+        whole, _, frac = value.partition(".")
+        if value.isascii() and whole.isdigit() and frac.isdigit() and len(frac) > allowed:
+            raise _decimals(field_name, allowed)
+        if value.isascii() and whole.isdigit() and len(whole) > AMOUNT_DIGITS:
+            raise _range(field_name)
         raise InvalidInput(
-            f"{field_name} has more than 2 decimals; round it to cents.", field=field_name
+            f"{field_name} must be written like {example}: ASCII digits, an optional "
+            f"point and at most {allowed} decimals (no sign, spaces, separators or "
+            "exponent).",
+            field=field_name,
         )
-    return amount
+    try:
+        return Decimal(value)
+    except InvalidOperation:  # pragma: no cover - the grammar admits only decimals
+        raise InvalidInput(
+            f"{field_name} must be a number such as {example}.", field=field_name
+        ) from None
+
+
+def _range(field_name: str) -> InvalidInput:
+    todo = "split the invoice" if field_name.endswith("amount") else "correct it"
+    return InvalidInput(
+        f"{field_name} must be less than 10,000,000,000 (at most "
+        f"{AMOUNT_DIGITS} digits before the point); {todo}.",
+        field=field_name,
+    )
+
+
+def _negative(field_name: str) -> InvalidInput:
+    return InvalidInput(
+        f"{field_name} must not be negative (nor -0); credits are exported as vendor "
+        "credits, not bills.",
+        field=field_name,
+    )
+
+
+def _decimals(field_name: str, allowed: int) -> InvalidInput:
+    what = "round it to cents" if allowed == AMOUNT_DECIMALS else "round it"
+    return InvalidInput(f"{field_name} has more than {allowed} decimals; {what}.", field=field_name)
+
+
+def _money(value: Any, field_name: str) -> Decimal:
+    """An amount: 0 to 9,999,999,999.99, at most 2 decimals."""
+    return _decimal(value, field_name, _AMOUNT, "125.50")
+
+
+def _quantity(value: Any, field_name: str, *, allow_zero: bool) -> Decimal:
+    """A qty or unit price: below 10^10, at most 7 decimals and 15 significant digits."""
+    number = _decimal(value, field_name, _QUANTITY, "2.5")
+    if number == 0 and not allow_zero:
+        raise InvalidInput(f"{field_name} must be more than zero.", field=field_name)
+    significant = len(number.normalize().as_tuple().digits) if number else 0
+    if significant > QUANTITY_SIGNIFICANT:
+        raise InvalidInput(
+            f"{field_name} has {significant} significant digits; QuickBooks keeps at most "
+            f"{QUANTITY_SIGNIFICANT}. Round it.",
+            field=field_name,
+        )
+    return number
 
 
 def _text(value: Any, field_name: str, limit: int, *, required: bool = False) -> str | None:
+    """Free text (memo, description): tab and line breaks allowed, no other control
+    character and no lone surrogate (it could not be stored or sent)."""
     if value is None or value == "":
         if required:
             raise InvalidInput(f"{field_name} is required.", field=field_name)
@@ -108,7 +227,50 @@ def _text(value: Any, field_name: str, limit: int, *, required: bool = False) ->
             f"most {limit}. Shorten it.",
             field=field_name,
         )
+    for i, ch in enumerate(value):
+        category = unicodedata.category(ch)
+        if (category == "Cc" and ch not in _TEXT_CONTROLS_ALLOWED) or category == "Cs":
+            raise InvalidInput(
+                f"{field_name} contains the control or invalid character {_describe(ch)} at "
+                f"position {i + 1}; remove it (tabs and line breaks are fine).",
+                field=field_name,
+            )
     return value
+
+
+def _visible_text(value: Any, field_name: str, limit: int, what: str) -> str:
+    """Text that must be exactly what a person sees: no invisible character at all."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field_name} must be text.", field=field_name)
+    if len(value) > limit:
+        raise InvalidInput(
+            f"{field_name} is {len(value)} characters; at most {limit} are accepted. Shorten it.",
+            field=field_name,
+        )
+    found = _invisible(value)
+    if found is not None:
+        i, ch = found
+        raise InvalidInput(
+            f"{field_name} contains the invisible or control character {_describe(ch)} at "
+            f"position {i + 1}; send {what} without it.",
+            field=field_name,
+        )
+    return value
+
+
+def _invoice_number(value: Any) -> str:
+    if value is None or value == "":
+        raise InvalidInput(
+            "invoice_number is required: the vendor's invoice number.", field="invoice_number"
+        )
+    number = _visible_text(
+        value, "invoice_number", DOC_NUMBER_MAX, "the number as printed on the invoice"
+    ).strip()
+    if not number or not invoice_number_identity(number):
+        raise InvalidInput(
+            "invoice_number is blank; send the vendor's invoice number.", field="invoice_number"
+        )
+    return number
 
 
 def _ref(value: Any, field_name: str, *, required: bool = False) -> str | None:
@@ -120,9 +282,9 @@ def _ref(value: Any, field_name: str, *, required: bool = False) -> str | None:
                 field=field_name,
             )
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**18:
         value = str(value)
-    if not isinstance(value, str) or not _QBO_ID.match(value):
+    if not isinstance(value, str) or not _QBO_ID.fullmatch(value):
         raise InvalidInput(
             f'{field_name} must be a QuickBooks record id such as "42".', field=field_name
         )
@@ -134,15 +296,22 @@ def _date(value: Any, field_name: str, *, required: bool = False) -> str | None:
         if required:
             raise InvalidInput(f"{field_name} is required (YYYY-MM-DD).", field=field_name)
         return None
-    text = str(value)
+    problem = f"{field_name} must be a date written YYYY-MM-DD (ASCII digits), such as 2025-10-01."
+    if not isinstance(value, str) or not value.isascii() or not _DATE.fullmatch(value):
+        raise InvalidInput(problem, field=field_name)
     try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return date.fromisoformat(text).isoformat()
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
-            f"{field_name} must be a date written YYYY-MM-DD.", field=field_name
+            f"{field_name} {value} is not a calendar date; correct it.", field=field_name
         ) from None
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise InvalidInput(
+            f"{field_name} {value} is outside {DATE_MIN.isoformat()}..{DATE_MAX.isoformat()};"
+            " correct it.",
+            field=field_name,
+        )
+    return day.isoformat()
 
 
 @dataclass(frozen=True)
@@ -186,17 +355,19 @@ class ApInvoice:
 
     @classmethod
     def parse(cls, body: Any) -> ApInvoice:
+        """The invoice, or InvalidInput naming the field (and only InvalidInput)."""
         if not isinstance(body, dict):
             raise InvalidInput(
                 "The body must be a JSON object describing the AP invoice.", field="body"
             )
         ap_id = validate_id(body.get("ap_invoice_id"), "ap_invoice_id")
-        number = _text(body.get("invoice_number"), "invoice_number", DOC_NUMBER_MAX, required=True)
-        assert number is not None
-        if not number.strip():
+        if not _AP_ID.fullmatch(ap_id):  # validate_id's `$` lets a trailing newline by
             raise InvalidInput(
-                "invoice_number is blank; send the vendor's invoice number.", field="invoice_number"
+                "ap_invoice_id must be 1-64 letters, digits, '.', '_' or '-', starting with "
+                "a letter or digit.",
+                field="ap_invoice_id",
             )
+        number = _invoice_number(body.get("invoice_number"))
         invoice_date = _date(body.get("invoice_date"), "invoice_date", required=True)
         assert invoice_date is not None
         due = _date(body.get("due_date"), "due_date")
@@ -206,7 +377,7 @@ class ApInvoice:
             )
         currency = body.get("currency")
         if currency is not None and (
-            not isinstance(currency, str) or not _CURRENCY.match(currency)
+            not isinstance(currency, str) or not _CURRENCY.fullmatch(currency)
         ):
             raise InvalidInput("currency must be an ISO 4217 code such as USD.", field="currency")
         raw_lines = body.get("lines")
@@ -221,10 +392,17 @@ class ApInvoice:
                 field="lines",
             )
         lines = tuple(_line(raw, f"lines[{i}]") for i, raw in enumerate(raw_lines))
+        total = sum((Decimal(line.amount) for line in lines), Decimal("0"))
+        if total >= AMOUNT_LIMIT:
+            raise InvalidInput(
+                f"The lines add up to {total}; a bill's total must be less than "
+                "10,000,000,000. Split the invoice.",
+                field="lines",
+            )
         return cls(
             ap_invoice_id=ap_id,
             vendor_id=_ref(body.get("vendor_id"), "vendor_id", required=True) or "",
-            invoice_number=number.strip(),
+            invoice_number=number,
             invoice_date=invoice_date,
             lines=lines,
             due_date=due,
@@ -355,14 +533,16 @@ def _line(raw: Any, where: str) -> BillLine:
                 f"{where}: qty and unit_price apply to item lines only; use item_id or drop them.",
                 field=f"{where}.qty",
             )
-        q = _money(raw.get("qty", 1), f"{where}.qty", allow_zero=False)
-        p = _money(raw.get("unit_price", 0), f"{where}.unit_price")
-        if (
-            raw.get("unit_price") is not None
-            and (q * p).quantize(Decimal("0.01"), ROUND_HALF_UP) != amount
-        ):
+        q = _quantity(raw.get("qty", 1), f"{where}.qty", allow_zero=False)
+        p = _quantity(raw.get("unit_price", 0), f"{where}.unit_price", allow_zero=True)
+        with localcontext() as exact:
+            exact.prec = 60  # both factors are bounded: the product is exact
+            product = q * p
+            rounded = product.quantize(Decimal("0.01"), ROUND_HALF_UP)
+        if raw.get("unit_price") is not None and rounded != amount:
             raise InvalidInput(
-                f"{where}: qty x unit_price is {q * p}, not amount {amount}; correct one of them.",
+                f"{where}: qty x unit_price is {product}, not amount {amount}; correct one "
+                "of them.",
                 field=f"{where}.amount",
             )
         qty, unit_price = str(q), (str(p) if raw.get("unit_price") is not None else None)

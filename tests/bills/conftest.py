@@ -42,7 +42,7 @@ from qbo_sandbox.server import SandboxServer  # noqa: E402
 from tests.moto_server import moto_server, reset_moto  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-PDF_BUCKET = "ap-invoices"
+PDF_BUCKET = "ap-platform-invoices"  # config INVOICE_BUCKET default (template InvoiceBucketName)
 MASTER_TYPES = ["Vendor", "Account", "Class", "Department", "Item", "Customer", "TaxCode", "Term"]
 _ids = itertools.count(1)
 

@@ -1,17 +1,29 @@
-"""Unit tests (no stack): invoice number identity, strict grammars of ApInvoice.parse
-and nasty JSON values."""
+"""Unit tests (no stack): invoice number identity, strict grammars of ApInvoice.parse,
+nasty JSON values, PDF locations and the IAM scope of the PDF reads."""
 
 from __future__ import annotations
 
 import json
 import random
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from qbo_connector.models.bill import ApInvoice, invoice_number_identity
+from qbo_connector.adapters import invoice_documents
+from qbo_connector.adapters.invoice_documents import DocumentUnavailable, InvoiceDocuments
+from qbo_connector.models.bill import (
+    ApInvoice,
+    check_pdf_location,
+    invoice_number_identity,
+    pdf_location_allowed,
+    pdf_unreadable_reason,
+)
 from qbo_connector.models.errors import InvalidInput
+
+ROOT = Path(__file__).resolve().parents[2]
+BUCKET = "ap-platform-invoices"
 
 
 def body(**extra: Any) -> dict[str, Any]:
@@ -250,12 +262,13 @@ FIELDS = [
     ("lines",), ("pdf",), ("lines", 0), ("lines", 0, "amount"), ("lines", 0, "account_id"),
     ("lines", 0, "item_id"), ("lines", 0, "qty"), ("lines", 0, "unit_price"),
     ("lines", 0, "class_id"), ("lines", 0, "customer_id"), ("lines", 0, "billable"),
-    ("lines", 0, "tax_code_id"), ("lines", 0, "description"),
+    ("lines", 0, "tax_code_id"), ("lines", 0, "description"), ("pdf", "bucket"),
+    ("pdf", "key"), ("pdf", "file_name"),
 ]
 
 
 def _with(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
-    doc = body()
+    doc = body(pdf={"bucket": BUCKET, "key": "org/le/inv.pdf", "file_name": "inv.pdf"})
     doc["lines"] = [{"amount": "3.00", "item_id": "11", "qty": "1", "unit_price": "3"}]
     target: Any = doc
     for step in path[:-1]:
@@ -321,3 +334,80 @@ def test_random_json_documents_give_invalid_input_or_a_sound_invoice() -> None:
         except InvalidInput:
             outcomes["refused"] += 1
     assert outcomes["sound"] > 100 and outcomes["refused"] > 1000, outcomes
+
+
+# -- PDF locations ----------------------------------------------------------------------
+
+
+def pdf_body(bucket: Any = BUCKET, key: Any = "org-a/le-a/inv-1.pdf", **extra: Any) -> Any:
+    return body(pdf={"bucket": bucket, "key": key, **extra})
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["/org-a/le-a/x.pdf", "org-a//le-a/x.pdf", "org-a/le-a/../le-b/x.pdf", "org-a/le-a/./x.pdf",
+     "..", "org-a/le-a/x.pdf\x00", "org-a/le-a/x\u202efdp.pdf", "org-a\\le-a\\x.pdf",
+     "org-a/le-a/\u200bx.pdf", "org-a/le-a/" + "x" * 1100 + ".pdf", "", None, 5, ["k"]],
+)
+def test_unsafe_keys_are_refused_whoever_submits(key: Any) -> None:
+    assert refused(pdf_body(key=key)).field == "pdf.key"
+
+
+def test_pdf_must_be_in_the_invoice_bucket_under_the_entity_prefix() -> None:
+    mine = ApInvoice.parse(pdf_body()).pdf
+    check_pdf_location(mine, "org-a", "le-a", BUCKET)  # fine
+    for org, le in (("org-b", "le-a"), ("org-a", "le-b"), ("org", "a/le-a")):
+        with pytest.raises(InvalidInput) as caught:
+            check_pdf_location(mine, org, le, BUCKET)
+        assert caught.value.field == "pdf.key"
+        assert f"{org}/{le}/" in caught.value.message
+    other_bucket = ApInvoice.parse(pdf_body(bucket="someone-elses-bucket")).pdf
+    with pytest.raises(InvalidInput) as caught:
+        check_pdf_location(other_bucket, "org-a", "le-a", BUCKET)
+    assert caught.value.field == "pdf.bucket"
+    # The prefix alone (no file) and a sibling prefix sharing a stem are not the entity's.
+    for key in ("org-a/le-a/", "org-a/le-ab/x.pdf", "org-ab/le-a/x.pdf", "org-a/x.pdf"):
+        assert not pdf_location_allowed(BUCKET, key, "org-a", "le-a", BUCKET), key
+    assert pdf_location_allowed(BUCKET, "org-a/le-a/2025/10/x.pdf", "org-a", "le-a", BUCKET)
+    assert not pdf_location_allowed(BUCKET, "org-a/le-a/x.pdf", "org-a", "le-a", "")
+
+
+def test_file_name_must_be_a_pdf_name_without_invisible_characters() -> None:
+    assert ApInvoice.parse(pdf_body()).pdf.file_name == "inv-1.pdf"  # type: ignore[union-attr]
+    for name in ("x.exe", "a/b.pdf", "evil\u202efdp.pdf", "x\x00.pdf", ["x.pdf"]):
+        assert refused(pdf_body(file_name=name)).field == "pdf.file_name", name
+
+
+def test_the_adapter_refuses_a_foreign_key_before_calling_s3(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_s3(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("S3 must not be called for a key outside the prefix")
+
+    monkeypatch.setattr(invoice_documents.aws, "client", no_s3)
+    documents = InvoiceDocuments(invoice_bucket=BUCKET)
+    for bucket, key in ((BUCKET, "org-b/le-b/inv.pdf"), (BUCKET, "org-a/le-b/inv.pdf"),
+                        ("other-bucket", "org-a/le-a/inv.pdf"), (BUCKET, "org-a/le-a/../x.pdf")):
+        with pytest.raises(DocumentUnavailable) as caught:
+            documents.fetch("org-a", "le-a", bucket, key)
+        assert str(caught.value) == pdf_unreadable_reason("org-a", "le-a")
+        assert key not in str(caught.value) and bucket not in str(caught.value)
+
+
+# -- IAM --------------------------------------------------------------------------------
+
+
+def test_sync_worker_reads_only_objects_shaped_like_invoice_pdfs() -> None:
+    from local_stack.template import Template
+
+    worker = Template(ROOT / "template.yaml").resources["SyncWorkerFunction"]
+    policies = worker["Properties"]["Policies"]
+    assert not any(isinstance(p, dict) and "S3ReadPolicy" in p for p in policies)
+    s3 = [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])
+          if any(str(a).startswith("s3:") for a in
+                 ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+    assert len(s3) == 1
+    assert s3[0]["Action"] in ("s3:GetObject", ["s3:GetObject"])
+    resource = s3[0]["Resource"]
+    resource = resource.get("Fn::Sub", resource) if isinstance(resource, dict) else resource
+    assert resource == "arn:${AWS::Partition}:s3:::${InvoiceBucketName}/*/*/*"

@@ -1,15 +1,33 @@
-"""Hardening over moto and the QBO sandbox: one identity for invoice numbers (export log,
-QBO look-up, recovery), strict input."""
+"""Hardening over moto and the QBO sandbox: PDFs only from the submitting entity's prefix,
+one identity for invoice numbers (export log, QBO look-up, recovery), strict input."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
+from qbo_connector.adapters import aws
+from qbo_connector.models.bill import pdf_unreadable_reason
 from qbo_connector.models.errors import InvalidInput
+from tests.bills.conftest import PDF_BUCKET
 
 NORTON = "Norton Lumber and Building Materials"
+PDF = b"%PDF-1.4 invoice\n%%EOF\n"
+
+
+class RecordingDocuments:
+    """The real documents adapter, recording what the export engine asks it to read."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.invoice_bucket = inner.invoice_bucket
+        self.calls: list[tuple[str, str, str, str]] = []
+
+    def fetch(self, org_id: str, legal_entity_id: str, bucket: str, key: str) -> bytes:
+        self.calls.append((org_id, legal_entity_id, bucket, key))
+        return bytes(self.inner.fetch(org_id, legal_entity_id, bucket, key))
 
 
 def _typed(world: Any, number: str, txn_date: str, vendor: str = NORTON,
@@ -26,6 +44,128 @@ def _typed(world: Any, number: str, txn_date: str, vendor: str = NORTON,
 
 def _other_vendor(world: Any) -> str:
     return next(n for n in sorted(world.names["Vendor"]) if n != NORTON and "(deleted)" not in n)
+
+
+# -- PDFs -------------------------------------------------------------------------------
+
+
+def test_a_pdf_outside_the_entity_prefix_is_refused_before_anything_is_stored(
+    make_world: Any,
+) -> None:
+    world = make_world()
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="another-orgs-bucket")
+    # Objects that really exist: another organization's invoice, another legal entity's of
+    # the same organization, and a file in a bucket that is not the invoice bucket.
+    victim = "org-victim/le-victim/INV-77.pdf"
+    sibling = f"{world.org_id}/le-sibling/INV-77.pdf"
+    for bucket, key in ((PDF_BUCKET, victim), (PDF_BUCKET, sibling),
+                        ("another-orgs-bucket", f"{world.org_id}/{world.le_id}/x.pdf")):
+        s3.put_object(Bucket=bucket, Key=key, Body=PDF)
+    documents = RecordingDocuments(world.service.documents)
+    world.service.documents = documents
+
+    cases = [
+        ({"bucket": PDF_BUCKET, "key": victim}, "pdf.key"),
+        ({"bucket": PDF_BUCKET, "key": "org-victim/le-victim/never-uploaded.pdf"}, "pdf.key"),
+        ({"bucket": PDF_BUCKET, "key": sibling}, "pdf.key"),
+        ({"bucket": PDF_BUCKET, "key": f"{world.org_id}/{world.le_id}/../../{victim}"},
+         "pdf.key"),
+        ({"bucket": PDF_BUCKET, "key": f"/{world.org_id}/{world.le_id}/x.pdf"}, "pdf.key"),
+        ({"bucket": PDF_BUCKET, "key": f"{world.org_id}//{world.le_id}/x.pdf"}, "pdf.key"),
+        ({"bucket": PDF_BUCKET, "key": f"{world.org_id}/{world.le_id}/x\x00.pdf"}, "pdf.key"),
+        ({"bucket": "another-orgs-bucket", "key": f"{world.org_id}/{world.le_id}/x.pdf"},
+         "pdf.bucket"),
+    ]
+    messages: dict[str, set[str]] = {}
+    for i, (pdf, field) in enumerate(cases):
+        with pytest.raises(InvalidInput) as caught:
+            world.service.submit(world.entity, world.invoice(
+                f"ap-{i}", f"INV-{i}", pdf={**pdf, "file_name": "INV.pdf"}))
+        assert caught.value.field == field, (pdf, caught.value.message)
+        messages.setdefault(field, set()).add(caught.value.message)
+    # Whether the other organization's object exists makes no difference to the answer.
+    existing, missing = (
+        _message(world, "ap-x", {"bucket": PDF_BUCKET, "key": victim}),
+        _message(world, "ap-y", {"bucket": PDF_BUCKET,
+                                 "key": "org-victim/le-victim/never-uploaded.pdf"}),
+    )
+    assert existing == missing
+    assert "org-victim" not in existing
+    assert f"{world.org_id}/{world.le_id}/" in existing  # says where to put it instead
+
+    # Nothing stored, nothing queued, nothing read, nothing created.
+    assert world.service.list_page(world.entity, None, 50, None)["items"] == []
+    assert world.service.store.pending_ids(world.org_id, world.le_id) == []
+    world.service.export_pending(world.ctx())
+    assert documents.calls == []
+    assert world.qbo_bills() == []
+
+
+def _message(world: Any, ap_id: str, pdf: dict[str, str]) -> str:
+    with pytest.raises(InvalidInput) as caught:
+        world.service.submit(world.entity, world.invoice(ap_id, ap_id.upper(), pdf=pdf))
+    return caught.value.message
+
+
+def test_own_prefix_pdf_is_attached(make_world: Any) -> None:
+    world = make_world()
+    key = f"{world.org_id}/{world.le_id}/2025/10/INV-1.pdf"
+    aws.client("s3").put_object(Bucket=PDF_BUCKET, Key=key, Body=PDF)
+    world.service.submit(world.entity, world.invoice(
+        "ap-1", "INV-1", pdf={"bucket": PDF_BUCKET, "key": key, "file_name": "INV-1.pdf"}))
+    counts = world.service.export_pending(world.ctx())
+    assert counts.exported == 1 and counts.attachments == 1
+    shown = world.service.show(world.entity, "ap-1")
+    assert shown["attachment"]["state"] == "attached"
+    assert world.sandbox.company(world.realm).attachments[
+        shown["attachment"]["attachable_id"]] == PDF
+
+
+def test_worker_rechecks_the_prefix_and_gives_one_neutral_reason(make_world: Any) -> None:
+    """Defence in depth: a stored bill whose PDF points elsewhere (as if the submission
+    check had been bypassed) is never read; its reason equals a missing PDF's."""
+    world = make_world()
+    s3 = aws.client("s3")
+    victim = "org-victim/le-victim/INV-77.pdf"
+    s3.put_object(Bucket=PDF_BUCKET, Key=victim, Body=b"%PDF-1.4 someone else's\n")
+    own = f"{world.org_id}/{world.le_id}"
+    world.service.submit(world.entity, world.invoice(
+        "ap-tampered", "INV-T", pdf={"bucket": PDF_BUCKET, "key": f"{own}/t.pdf"}))
+    world.service.submit(world.entity, world.invoice(
+        "ap-missing", "INV-M", pdf={"bucket": PDF_BUCKET, "key": f"{own}/never-uploaded.pdf"}))
+    table = aws.resource("dynamodb").Table(os.environ["BILL_EXPORTS_TABLE"])
+    table.update_item(
+        Key={"pk": f"{world.org_id}#{world.le_id}", "sk": "ap-tampered"},
+        UpdateExpression="SET #inv.#pdf.#key = :key",
+        ExpressionAttributeNames={"#inv": "invoice", "#pdf": "pdf", "#key": "key"},
+        ExpressionAttributeValues={":key": victim},
+    )
+    assert world.service.store.get(world.org_id, world.le_id, "ap-tampered").invoice[
+        "pdf"]["key"] == victim  # type: ignore[union-attr]
+    documents = RecordingDocuments(world.service.documents)
+    world.service.documents = documents
+    for _ in range(3):  # the missing PDF is tried three times, then given up
+        world.service.export_pending(world.ctx())
+    tampered = world.service.show(world.entity, "ap-tampered")
+    missing = world.service.show(world.entity, "ap-missing")
+    assert tampered["state"] == missing["state"] == "exported"
+    assert tampered["attachment"]["state"] == missing["attachment"]["state"] == "failed"
+    assert tampered["attachment"]["message"] == missing["attachment"]["message"]
+    assert tampered["attachment"]["message"].startswith(
+        pdf_unreadable_reason(world.org_id, world.le_id))
+    assert "victim" not in tampered["attachment"]["message"]
+    assert all(call[3] != victim for call in documents.calls)
+    assert documents.calls  # the own-prefix PDF was really looked for
+    # And the adapter itself refuses the foreign key with the same sentence.
+    from qbo_connector.adapters.invoice_documents import DocumentUnavailable
+
+    with pytest.raises(DocumentUnavailable) as caught:
+        documents.inner.fetch(world.org_id, world.le_id, PDF_BUCKET, victim)
+    assert str(caught.value) == pdf_unreadable_reason(world.org_id, world.le_id)
+    with pytest.raises(DocumentUnavailable) as caught:
+        documents.inner.fetch(world.org_id, world.le_id, PDF_BUCKET, f"{own}/never-uploaded.pdf")
+    assert str(caught.value) == pdf_unreadable_reason(world.org_id, world.le_id)
 
 
 # -- identity ---------------------------------------------------------------------------

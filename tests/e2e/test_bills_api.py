@@ -115,7 +115,7 @@ def test_bill_with_pdf_exported_promptly_and_field_by_field(stack: Any, ids: dic
     entity = connected(stack, ids, warn_duplicate_bill_number=True)
     s3 = stack.client("s3")
     s3.create_bucket(Bucket=INVOICE_BUCKET)
-    key = f"{entity.org}/ap-1.pdf"
+    key = f"{entity.org}/{entity.le}/ap-1.pdf"  # <org_id>/<legal_entity_id>/<file>
     pdf = b"%PDF-1.4 invoice INV-1001\n%%EOF\n"
     s3.put_object(Bucket=INVOICE_BUCKET, Key=key, Body=pdf, ContentType="application/pdf")
     item_id = next(iter(entity.names["Item"].values()))
@@ -345,3 +345,72 @@ def test_smartsync_exports_queued_bills_and_reports_them_in_the_run(
     assert bills["status"] == "done" and bills["method"] == "export", bills
     assert bills["outcomes"]["exported"] == 1, bills
     assert run["status"] == "succeeded", run
+
+
+def test_pdf_of_another_tenant_or_bucket_is_refused_at_submission(stack: Any, ids: dict[str, str]
+                                                                  ) -> None:
+    entity = connected(stack, ids)
+    s3 = stack.client("s3")
+    s3.create_bucket(Bucket=INVOICE_BUCKET)
+    s3.create_bucket(Bucket="someone-elses-bucket")
+    # Another organization's invoice really exists in the invoice bucket.
+    victim = "org-victim/le-victim/INV-9.pdf"
+    s3.put_object(Bucket=INVOICE_BUCKET, Key=victim, Body=b"%PDF-1.4 not yours\n")
+    own = f"{entity.org}/{entity.le}/INV-9.pdf"
+    s3.put_object(Bucket="someone-elses-bucket", Key=own, Body=b"%PDF-1.4\n")
+    cases = [
+        ({"bucket": INVOICE_BUCKET, "key": victim}, "pdf.key"),
+        ({"bucket": INVOICE_BUCKET, "key": "org-victim/le-victim/absent.pdf"}, "pdf.key"),
+        ({"bucket": INVOICE_BUCKET, "key": f"{entity.org}/le-other/INV-9.pdf"}, "pdf.key"),
+        ({"bucket": INVOICE_BUCKET, "key": f"{entity.org}/{entity.le}/../../{victim}"},
+         "pdf.key"),
+        ({"bucket": "someone-elses-bucket", "key": own}, "pdf.bucket"),
+    ]
+    answers = []
+    for i, (pdf, expected) in enumerate(cases):
+        status, body = entity.post(entity.invoice(f"ap-{i}", f"INV-{i}", pdf=pdf))
+        assert status == 400, body
+        assert body["error"]["field"] == expected, body
+        answers.append(body["error"]["message"])
+    assert answers[0] == answers[1]  # existing or not: the same answer
+    assert "victim" not in answers[0]
+    stack.drain()
+    assert entity.list()["items"] == []
+    assert not any(b.get("DocNumber", "").startswith("INV-")
+                   for b in entity.sandbox.list_objects(entity.realm, "Bill"))
+
+
+def test_spelling_variants_typed_in_qbo_are_duplicates_and_invisible_numbers_400(
+    stack: Any, ids: dict[str, str]
+) -> None:
+    entity = connected(stack, ids, warn_duplicate_bill_number=False)
+    norton = entity.id_of("Vendor", "Norton Lumber and Building Materials")
+
+    def typed(number: str) -> dict[str, Any]:
+        return dict(entity.sandbox.create_object(entity.realm, "Bill", {
+            "VendorRef": {"value": norton}, "DocNumber": number, "TxnDate": "2025-09-30",
+            "Line": [{"Amount": 125.5, "DetailType": "AccountBasedExpenseLineDetail",
+                      "AccountBasedExpenseLineDetail": {
+                          "AccountRef": {"value": entity.id_of("Account", "Advertising")}}}],
+        }))
+
+    bills = {
+        "INV-MIXED-1": typed("Inv-Mixed-1"),
+        "INV DOUBLE 2": typed("inv  double 2"),
+        "INV-WIDE-3": typed("\uff29\uff2e\uff36\uff0d\uff37\uff29\uff24\uff25\uff0d\uff13"),
+    }
+    for i, number in enumerate(bills):
+        status, body = entity.post(entity.invoice(f"ap-{i}", number))
+        assert status == 202 and body["state"] == "queued", body
+    for j, bad in enumerate(["INV\u200b-4", "INV\u202e-5", "INV\x00-6", "INV\u2066-7\u2069"]):
+        status, body = entity.post(entity.invoice(f"ap-bad-{j}", bad))
+        assert status == 400, body
+        assert body["error"]["field"] == "invoice_number"
+    before = len(entity.sandbox.list_objects(entity.realm, "Bill"))
+    stack.drain()
+    for i, (number, bill) in enumerate(bills.items()):
+        shown = entity.get(f"ap-{i}")
+        assert shown["state"] == "duplicate", (number, shown)
+        assert shown["duplicate_of"]["qbo_bill_id"] == bill["Id"]
+    assert {b["ap_invoice_id"] for b in entity.list()["items"]} == {"ap-0", "ap-1", "ap-2"}
+    assert len(entity.sandbox.list_objects(entity.realm, "Bill")) == before  # none created

@@ -36,6 +36,7 @@ class Settings:
     scheduled_sync_function_arn: str
     webhook_verifier_secret_name: str
     http_timeout_seconds: int
+    invoice_bucket: str
 
 
 @lru_cache(maxsize=1)
@@ -63,4 +64,6 @@ def get_settings() -> Settings:
             "WEBHOOK_VERIFIER_SECRET_NAME", "qbo-connector/intuit-webhook-verifier"
         ),
         http_timeout_seconds=_int("HTTP_TIMEOUT_SECONDS", 20),
+        # The AP platform's bucket of invoice PDFs (template: InvoiceBucketName).
+        invoice_bucket=env("INVOICE_BUCKET", "ap-platform-invoices"),
     )

@@ -67,6 +67,8 @@ from qbo_connector.models.bill import (
     BillExport,
     ExportState,
     invoice_number_identity,
+    pdf_location_allowed,
+    pdf_unreadable_reason,
     qbo_bill_link,
 )
 from qbo_connector.models.legal_entity import LegalEntity
@@ -86,6 +88,7 @@ LOOKUP_WINDOW_DAYS = 31
 # Invoice dates within this span share one date-window query.
 LOOKUP_CLUSTER_DAYS = 31
 ATTACHMENT_MAX_TRIES = 3
+_BY_HAND = " Attach it to the bill in QuickBooks by hand."
 _REF_DETAIL = re.compile(
     r"(\w+)\s+assigned to this transaction.*?Id\s*=\s*(\w+)", re.IGNORECASE | re.DOTALL
 )
@@ -96,7 +99,11 @@ _REF_DETAIL = re.compile(
 
 
 class DocumentsPort(Protocol):
-    def fetch(self, bucket: str, key: str) -> bytes: ...
+    """Invoice PDFs: only from `invoice_bucket`, only below `<org_id>/<legal_entity_id>/`."""
+
+    invoice_bucket: str
+
+    def fetch(self, org_id: str, legal_entity_id: str, bucket: str, key: str) -> bytes: ...
 
 
 # --------------------------------------------------------------------------------------
@@ -158,10 +165,15 @@ class BillExportService(BillSubmission, BillPayments):
         batch_size: int = BATCH_SIZE,
         after_batch: Callable[[list[BillExport], list[Any]], None] | None = None,
         entities: Any = None,
+        invoice_bucket: str | None = None,
     ) -> None:
         self.store = store
         self.master = master_data
         self.documents = documents
+        # Submissions may name PDFs only in the bucket the documents adapter reads.
+        self.invoice_bucket = (
+            invoice_bucket if invoice_bucket is not None else documents.invoice_bucket
+        )
         self.queue = queue
         self.clock = clock
         self.lease_seconds = lease_seconds
@@ -677,8 +689,21 @@ class BillExportService(BillSubmission, BillPayments):
                 self.store.drop_attachment(org, le, record.ap_invoice_id)
                 continue
             tries = int(state.get("tries", 0)) + 1
+            if not pdf_location_allowed(pdf["bucket"], pdf["key"], org, le, self.invoice_bucket):
+                # Defence in depth (submission refuses these): never read another
+                # organization's or legal entity's PDF; the reason is the neutral one.
+                self.store.set_attachment(
+                    record,
+                    {
+                        "state": "failed",
+                        "tries": tries,
+                        "message": pdf_unreadable_reason(org, le) + _BY_HAND,
+                    },
+                    True,
+                )
+                continue
             try:
-                data = self.documents.fetch(pdf["bucket"], pdf["key"])
+                data = self.documents.fetch(org, le, pdf["bucket"], pdf["key"])
                 att = ctx.client.upload_attachment(
                     "Bill",
                     record.qbo_bill_id,
@@ -701,7 +726,7 @@ class BillExportService(BillSubmission, BillPayments):
                     {
                         "state": "failed" if done else "pending",
                         "tries": tries,
-                        "message": message + ("" if done else " It will be retried."),
+                        "message": message + (_BY_HAND if done else " It will be retried."),
                     },
                     done,
                 )

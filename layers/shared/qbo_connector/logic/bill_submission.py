@@ -1,7 +1,8 @@
 """Submitting approved AP invoices to the export log, reading it, and the ops mark.
 
-`submit` is idempotent on the AP invoice id, refuses references the last sync did not
-import (or imported inactive/deleted), and claims vendor + invoice number identity
+`submit` is idempotent on the AP invoice id, refuses a PDF outside the invoice bucket's
+`<org_id>/<legal_entity_id>/` prefix and references the last sync did not import (or
+imported inactive/deleted), and claims vendor + invoice number identity
 (models.bill.invoice_number_identity) in the log so a second invoice with the same
 number becomes a `duplicate`, not a second bill. The export itself is
 logic.bill_export; the state machine is described there.
@@ -22,7 +23,13 @@ from qbo_connector.adapters.bill_export_store import (
     dup_key,
 )
 from qbo_connector.adapters.record_store import MasterRecord
-from qbo_connector.models.bill import ApInvoice, BillExport, ExportState, qbo_bill_link
+from qbo_connector.models.bill import (
+    ApInvoice,
+    BillExport,
+    ExportState,
+    check_pdf_location,
+    qbo_bill_link,
+)
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from qbo_connector.models.legal_entity import LegalEntity, validate_id
 from qbo_connector.observability import logger
@@ -72,6 +79,7 @@ class BillSubmission:
     master: MasterDataPort
     queue: QueuePort | None
     clock: Callable[[], float]
+    invoice_bucket: str  # the only bucket a bill's PDF may come from
 
     # -- submission -------------------------------------------------------------------
 
@@ -85,6 +93,8 @@ class BillSubmission:
             )
         invoice = ApInvoice.parse(body)
         org, le = entity.org_id, entity.legal_entity_id
+        # Before anything is read or stored: one organization never names another's PDF.
+        check_pdf_location(invoice.pdf, org, le, self.invoice_bucket)
         digest = invoice.payload_hash()
         existing = self.store.get(org, le, invoice.ap_invoice_id)
         # The same payload again is the same answer, except after a failure: resending a

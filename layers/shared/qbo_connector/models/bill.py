@@ -3,7 +3,8 @@
 `ApInvoice.parse` validates the shape (which field, why, what to do) with strict
 grammars: amounts, quantities and dates are plain ASCII, bounded and exact, so nothing
 the parser accepts can fail later (a body never causes a 500). References to QBO master
-data are checked later against the imported records (logic.bill_submission).
+data are checked later against the imported records (logic.bill_submission); the PDF's
+location against the submitting organization and legal entity (`check_pdf_location`).
 `BillExport` is what the export log stores per invoice.
 
 A bill's identity is vendor + `invoice_number_identity(invoice_number)`: the one
@@ -41,6 +42,8 @@ QUANTITY_SIGNIFICANT = 15
 # Dates: YYYY-MM-DD in ASCII digits, within this range.
 DATE_MIN = date(1900, 1, 1)
 DATE_MAX = date(2099, 12, 31)
+PDF_KEY_MAX_BYTES = 1024  # S3's key limit (UTF-8)
+FILE_NAME_MAX = 200
 
 _QBO_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _AP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -48,9 +51,10 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _AMOUNT = re.compile(rf"[0-9]{{1,{AMOUNT_DIGITS}}}(?:\.[0-9]{{1,{AMOUNT_DECIMALS}}})?")
 _QUANTITY = re.compile(rf"[0-9]{{1,{AMOUNT_DIGITS}}}(?:\.[0-9]{{1,{QUANTITY_DECIMALS}}})?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # Whitespace a memo or description may keep; any other control character is refused.
 _TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r")
-# What an invoice number may not carry: control characters (Cc),
+# What an invoice number, file name or S3 key may not carry: control characters (Cc),
 # format characters (Cf: zero-width space/joiners, BOM, bidi overrides and isolates),
 # surrogates (Cs), private use (Co), unassigned code points (Cn), line/paragraph
 # separators (Zl, Zp).
@@ -101,6 +105,61 @@ def invoice_number_identity(number: str) -> str:
     # casefold can leave a string that is no longer NFKC (e.g. U+0130): normalize again.
     text = unicodedata.normalize("NFKC", text.casefold())
     return " ".join(text.split())
+
+
+# --------------------------------------------------------------------------------------
+# Where invoice PDFs live
+
+
+def pdf_key_prefix(org_id: str, legal_entity_id: str) -> str:
+    """Invoice PDFs live in the invoice bucket at `<org_id>/<legal_entity_id>/<name>`."""
+    return f"{org_id}/{legal_entity_id}/"
+
+
+def pdf_location_allowed(
+    bucket: str, key: str, org_id: str, legal_entity_id: str, invoice_bucket: str
+) -> bool:
+    """May this organization's legal entity attach s3://bucket/key? Only from the
+    configured invoice bucket, and only below its own prefix (a safe key, see `_pdf`)."""
+    prefix = pdf_key_prefix(org_id, legal_entity_id)
+    return (
+        bool(invoice_bucket)
+        and bucket == invoice_bucket
+        and key.startswith(prefix)
+        and len(key) > len(prefix)
+        and _key_problem(key) is None
+    )
+
+
+def pdf_unreadable_reason(org_id: str, legal_entity_id: str) -> str:
+    """One neutral reason for a PDF that is missing, forbidden or outside the prefix:
+    it never tells whether an object exists anywhere else."""
+    return (
+        "The invoice PDF could not be read from the invoice bucket; upload it there under "
+        f"{pdf_key_prefix(org_id, legal_entity_id)}, at the key the bill names."
+    )
+
+
+def check_pdf_location(
+    pdf: PdfRef | None, org_id: str, legal_entity_id: str, invoice_bucket: str
+) -> None:
+    """At submission: 400 naming pdf.bucket or pdf.key unless the PDF is in the invoice
+    bucket below the submitting organization's and legal entity's prefix."""
+    if pdf is None:
+        return
+    prefix = pdf_key_prefix(org_id, legal_entity_id)
+    if not invoice_bucket or pdf.bucket != invoice_bucket:
+        raise InvalidInput(
+            f"pdf.bucket must be the invoice bucket '{invoice_bucket}'; upload the PDF "
+            f"there under {prefix}.",
+            field="pdf.bucket",
+        )
+    if not pdf_location_allowed(pdf.bucket, pdf.key, org_id, legal_entity_id, invoice_bucket):
+        raise InvalidInput(
+            f"pdf.key must be below {prefix} (<org_id>/<legal_entity_id>/<file name>) "
+            "in the invoice bucket; upload the PDF there and use that key.",
+            field="pdf.key",
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -312,6 +371,24 @@ def _date(value: Any, field_name: str, *, required: bool = False) -> str | None:
             field=field_name,
         )
     return day.isoformat()
+
+
+def _key_problem(key: str) -> str | None:
+    """Why an S3 key is not a plain relative path (None when it is)."""
+    if len(key.encode("utf-8", "surrogatepass")) > PDF_KEY_MAX_BYTES:
+        return f"is longer than {PDF_KEY_MAX_BYTES} bytes"
+    if key.startswith("/"):
+        return "starts with '/'"
+    if "//" in key:
+        return "contains '//'"
+    if "\\" in key:
+        return "contains a backslash"
+    if any(part in (".", "..") for part in key.split("/")):
+        return "contains a '.' or '..' path segment"
+    found = _invisible(key)
+    if found is not None:
+        return f"contains the invisible or control character {_describe(found[1])}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -570,18 +647,43 @@ def _line(raw: Any, where: str) -> BillLine:
 
 
 def _pdf(raw: Any) -> PdfRef | None:
+    """The PDF's S3 location: a plain relative key (no leading '/', '//', '.' or '..'
+    segment, backslash or invisible character). Whose prefix it must be under is
+    checked against the submitting legal entity (`check_pdf_location`)."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
         raise InvalidInput("pdf must be an object {bucket, key, file_name}.", field="pdf")
-    bucket = _text(raw.get("bucket"), "pdf.bucket", 63, required=True)
-    key = _text(raw.get("key"), "pdf.key", 1024, required=True)
-    name = _text(raw.get("file_name"), "pdf.file_name", 200) or (key or "").rsplit("/", 1)[-1]
-    if not name.lower().endswith(".pdf"):
+    bucket = raw.get("bucket")
+    if bucket is None or bucket == "":
+        raise InvalidInput("pdf.bucket is required: the invoice bucket.", field="pdf.bucket")
+    if not isinstance(bucket, str) or not _BUCKET.fullmatch(bucket):
         raise InvalidInput(
-            "pdf.file_name must end in .pdf (QuickBooks shows it by name).", field="pdf.file_name"
+            "pdf.bucket must be an S3 bucket name (the invoice bucket).", field="pdf.bucket"
         )
-    assert bucket is not None and key is not None
+    key = raw.get("key")
+    if key is None or key == "":
+        raise InvalidInput(
+            "pdf.key is required: <org_id>/<legal_entity_id>/<file name>.", field="pdf.key"
+        )
+    key = _visible_text(key, "pdf.key", PDF_KEY_MAX_BYTES, "the key")
+    problem = _key_problem(key)
+    if problem is not None:
+        raise InvalidInput(
+            f"pdf.key {problem}; use a plain key <org_id>/<legal_entity_id>/<file name>.",
+            field="pdf.key",
+        )
+    raw_name = raw.get("file_name")
+    name = (
+        _visible_text(raw_name, "pdf.file_name", FILE_NAME_MAX, "the file name")
+        if raw_name not in (None, "")
+        else key.rsplit("/", 1)[-1]
+    )
+    if not name.lower().endswith(".pdf") or "/" in name or "\\" in name:
+        raise InvalidInput(
+            "pdf.file_name must be a file name ending in .pdf (QuickBooks shows it by name).",
+            field="pdf.file_name",
+        )
     return PdfRef(bucket=bucket, key=key, file_name=name)
 
 

@@ -139,6 +139,41 @@ def test_bad_schedules_get_a_400_naming_the_field(stack, connected, body, field)
     assert rules_of(stack, connected["le"]) == []
 
 
+NOT_TIME_ZONES = [
+    "America",  # a directory of the tz database
+    "America/",
+    "Etc/../UTC",  # a path
+    "../../../../etc/passwd",
+    "/etc/localtime",
+    "localtime",  # the host's zone file, not a zone
+    "posixrules",
+    "right/UTC",  # leap-second variant files
+    "posix/Europe/London",
+    "Factory",
+    "UTC\x00",
+    "utc",
+    " UTC",
+    "Europe/London" + "x" * 300,
+    "A" * 300,
+    "Mars/Base",
+]
+
+
+@pytest.mark.parametrize("name", NOT_TIME_ZONES)
+def test_a_time_zone_that_is_no_iana_name_is_400_naming_timezone(stack, ids, name):
+    register(stack, ids["org"], ids["le"])
+    for body in (
+        {"kind": "interval", "every_hours": 4, "timezone": name},
+        {"kind": "weekly", "days": ["MON"], "times": ["07:00"], "timezone": name},
+    ):
+        result = put(stack, ids["org"], ids["le"], body)
+        assert result["statusCode"] == 400, result
+        error = body_of(result)["error"]
+        assert error["field"] == "timezone"
+        assert len(error["message"]) < 300  # an over-long name is cut, not echoed whole
+    assert get(stack, ids["org"], ids["le"])["statusCode"] == 404  # nothing was stored
+
+
 def test_only_root_administrators_change_the_schedule(stack, connected):
     body = {"kind": "interval", "every_hours": 4, "timezone": "UTC"}
     result = put(stack, connected["org"], connected["le"], body, member_claims(connected["org"]))

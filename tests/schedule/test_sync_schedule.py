@@ -12,9 +12,12 @@ from qbo_connector.models.sync_schedule import (
     ScheduleValidationError,
     WeeklySchedule,
     from_dict,
+    is_timezone,
     parse_schedule,
+    timezone_names,
     to_dict,
     validate,
+    zone,
 )
 
 
@@ -73,10 +76,37 @@ def test_unknown_zone_and_bad_day_and_duplicates_are_all_reported() -> None:
     assert problems[3].problem == '"Mars/Olympus" is not a known IANA time zone'
 
 
-@pytest.mark.parametrize("zone", ["", "../etc/passwd", "/usr/share/zoneinfo/UTC", None])
-def test_zone_must_be_an_iana_name(zone: object) -> None:
-    _, problems = validate(_weekly(timezone=zone))
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "../etc/passwd",
+        "/usr/share/zoneinfo/UTC",
+        None,
+        7,
+        "America",  # a directory: ZoneInfo raises IsADirectoryError
+        "Etc/../UTC",
+        "localtime",  # ZoneInfo accepts it: the host's zone, not a name
+        "posixrules",
+        "right/UTC",
+        "x" * 300,  # ZoneInfo raises OSError (file name too long)
+        "UTC\x00",
+    ],
+)
+def test_zone_must_be_an_iana_name(name: object) -> None:
+    _, problems = validate(_weekly(timezone=name))
     assert [p.field for p in problems] == ["timezone"]
+
+
+def test_the_zone_names_are_the_tz_database_and_nothing_else() -> None:
+    names = timezone_names()
+    assert {"UTC", "America/Vancouver", "Europe/London", "Etc/GMT+8", "Asia/Kolkata"} <= names
+    assert len(names) > 400
+    assert not {n for n in names if n in {"localtime", "posixrules"} or n.startswith("right/")}
+    assert all(is_timezone(n) for n in names)
+    assert zone("America/Vancouver").key == "America/Vancouver"
+    with pytest.raises(ValueError):
+        zone("America")
 
 
 def test_missing_days_and_times() -> None:

@@ -2,6 +2,10 @@
 
 Failed messages are reported individually (ReportBatchItemFailures) so SQS retries only
 them; a run's own failures are recorded in the run, not retried.
+
+Each message is handled in a log scope of its own: the keys its dispatch appends
+(`legal_entity_id`, `sync_id`, `message_kind`) end with it, so the next message of the
+batch, or of the next invocation of this warm process, never carries them.
 """
 
 from collections.abc import Mapping
@@ -15,18 +19,26 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from qbo_connector.api import worker_messages
-from qbo_connector.observability import logger, metrics, tracer
+from qbo_connector.observability import log_scope, logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
-    outcome = worker_messages.dispatch(record.body, lambda_context.get_remaining_time_in_millis)
-    logger.info("message processed", extra={"outcome": outcome, "message_id": record.message_id})
-    return outcome
+    with log_scope(message_id=record.message_id):
+        try:
+            outcome = worker_messages.dispatch(
+                record.body, lambda_context.get_remaining_time_in_millis
+            )
+        except Exception:
+            # The batch processor reports it for a retry; say which message failed and why.
+            logger.exception("message failed")
+            raise
+        logger.info("message processed", extra={"outcome": outcome})
+        return outcome
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> Mapping[str, object]:

@@ -551,3 +551,24 @@ def test_console_events_through_the_local_invoke_api(stack, ids):
     assert answer.json()["ok"] is True
     missing = requests.post(url.replace("OpsFunction", "NoSuchFunction"), json={}, timeout=30)
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "confirmation=%00%F0%9F%98%80&attempt=zz&decision=connect",
+        "x" * 100_000,
+        "&".join(f"f{i}=1" for i in range(50)),
+        '{"confirmation": ["not", "a", "form"]}',
+        "confirmation=" + "A" * 43 + "&attempt=0123456789abcdef&decision=connect",
+    ],
+)
+def test_odd_confirmation_posts_get_a_page_not_a_500(stack, body):
+    event = api_event("oauth-confirm.json")
+    event["body"] = body
+    event["cookies"] = ["__Host-qbo-connect-0123456789abcdef=\u202e\u200bforged"]
+    page = stack.invoke("OAuthCallbackFunction", event)
+    assert page["statusCode"] == 400, page
+    assert page["headers"]["Content-Type"].startswith("text/html")
+    assert "Connect to QuickBooks again" in page["body"]

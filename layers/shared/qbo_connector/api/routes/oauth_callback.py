@@ -103,14 +103,16 @@ def page_headers(nonce: str) -> dict[str, str]:
     }
 
 
-def page(outcome: CallbackOutcome, cookies: list[Cookie] | None = None) -> Response[str]:
+def page(outcome: CallbackOutcome) -> Response[str]:
+    """The popup's HTML answer; an outcome that spends the attempt's cookie forgets it."""
     nonce = secrets.token_urlsafe(16)
+    spent = [browser_cookie(None, outcome.clear_cookie)] if outcome.clear_cookie else []
     return Response(
         status_code=outcome.status_code,
         content_type="text/html; charset=utf-8",
         body=render(outcome, get_settings().frontend_origin, nonce),
         headers=page_headers(nonce),
-        cookies=cookies or [],
+        cookies=spent,
     )
 
 
@@ -147,9 +149,7 @@ def request_cookies(raw_event: dict) -> dict[str, str]:
 def oauth_callback() -> Response[str]:
     event = router.current_event
     params = dict(event.query_string_parameters or {})
-    outcome = wiring.connection_service().complete(params, request_cookies(event.raw_event))
-    spent = [browser_cookie(None, outcome.clear_cookie)] if outcome.clear_cookie else []
-    return page(outcome, spent)
+    return page(wiring.connection_service().complete(params, request_cookies(event.raw_event)))
 
 
 # An HTML form's answer is a few hundred bytes; anything longer is not ours.
@@ -169,6 +169,4 @@ def oauth_confirm() -> Response[str]:
         form = dict(parse_qsl(raw, max_num_fields=8)) if len(raw) <= _FORM_MAX else {}
     except ValueError:  # not base64, not UTF-8, or too many fields: not our form
         form = {}
-    outcome = wiring.connection_service().confirm(form, request_cookies(event.raw_event))
-    spent = [browser_cookie(None, outcome.clear_cookie)] if outcome.clear_cookie else []
-    return page(outcome, spent)
+    return page(wiring.connection_service().confirm(form, request_cookies(event.raw_event)))

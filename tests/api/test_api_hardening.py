@@ -14,7 +14,7 @@ import requests
 
 from qbo_connector.api.http import MAX_BODY_BYTES, MAX_JSON_DEPTH, json_depth
 from tests.events import api_event
-from tests.flows import admin_claims, body_of, register
+from tests.flows import admin_claims, body_of, ops, register
 
 
 def assert_contract(status: int, body: Any, expected: int, field: str | None = None) -> dict:
@@ -275,3 +275,36 @@ def test_the_sample_events_still_answer_as_before(stack, admin):
     )
     answer = stack.invoke("EntityApiFunction", copy.deepcopy(event))
     assert answer["statusCode"] == 200, answer
+
+
+# -- grammars end where the string ends ------------------------------------------------------
+# Python's `$` also matches before a trailing newline; every id and time grammar uses `\Z`.
+
+
+def test_a_schedule_time_with_a_trailing_newline_is_400_naming_it(admin):
+    schedule = {"kind": "weekly", "days": ["MON"], "times": ["07:00\n"], "timezone": "UTC"}
+    answer = call(admin, "PUT", f"/legal-entities/{admin['le']}/sync-schedule", json=schedule)
+    assert_contract(answer.status_code, answer.json(), 400, "times[0]")
+
+
+@pytest.mark.parametrize("legal_entity_id", ["le-newline\n", "le-crlf\r\n"])
+def test_a_legal_entity_id_with_a_trailing_newline_is_refused(stack, ids, legal_entity_id):
+    answer = ops(
+        stack,
+        "ops-register-legal-entity.json",
+        org_id=ids["org"],
+        legal_entity_id=legal_entity_id,
+        name="Newline Inc.",
+    )
+    assert answer["ok"] is False
+    assert answer["error"]["field"] == "legal_entity_id"
+
+
+def test_tokens_and_realms_with_a_trailing_newline_are_not_tokens_or_realms():
+    from qbo_connector.logic import connection, webhooks
+
+    token = "A" * 40
+    assert connection._TOKEN.match(token)
+    assert not connection._TOKEN.match(token + "\n")
+    assert not connection._REALM.match("9130350000000000\n")
+    assert not webhooks.REALM_ID.match("9130350000000000\n")

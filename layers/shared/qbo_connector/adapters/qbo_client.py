@@ -53,8 +53,8 @@ MAX_REQUEST_ID = 50
 MAX_BATCH_REQUEST_ID = 36
 # Above this, a query is POSTed as application/text instead of sent in the URL.
 _MAX_GET_QUERY = 1500
-_ENTITY = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
-_ID = re.compile(r"^[A-Za-z0-9\-_.]+$")
+_ENTITY = re.compile(r"^[A-Za-z][A-Za-z0-9]*\Z")
+_ID = re.compile(r"^[A-Za-z0-9\-_.]+\Z")
 
 
 class AccessTokenSource(Protocol):

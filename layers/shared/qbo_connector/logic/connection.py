@@ -67,12 +67,12 @@ def browser_cookie_name(state_hash: str) -> str:
 
 COOKIE_PREFIX = "__Host-qbo-connect-"
 CONFIRM_SECONDS = 300  # the confirmation page's life: Intuit's fresh tokens wait meanwhile
-_SUFFIX = re.compile(r"^[0-9a-f]{16}$")
-_REALM = re.compile(r"^[0-9]{1,32}$")  # Intuit's company ids are decimal digits
+_SUFFIX = re.compile(r"^[0-9a-f]{16}\Z")
+_REALM = re.compile(r"^[0-9]{1,32}\Z")  # Intuit's company ids are decimal digits
 
 
 # Our own tokens are token_urlsafe(32): 43 characters of the URL-safe alphabet.
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,128}\Z")
 
 
 @dataclass(frozen=True)

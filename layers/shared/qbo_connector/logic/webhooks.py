@@ -29,7 +29,7 @@ from qbo_connector.models.sync_run import SyncMode, Trigger
 from qbo_connector.observability import logger
 
 # QBO realm (company) ids are decimal strings of up to 19 digits; 32 leaves room.
-REALM_ID = re.compile(r"^[0-9]{1,32}$")
+REALM_ID = re.compile(r"^[0-9]{1,32}\Z")
 # One delivery names a handful of companies; each costs a look-up, so bound them.
 MAX_REALMS_PER_DELIVERY = 1000
 

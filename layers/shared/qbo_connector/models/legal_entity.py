@@ -9,7 +9,7 @@ from typing import Any
 
 from qbo_connector.models.errors import InvalidInput
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
 
 class ConnectionState(StrEnum):

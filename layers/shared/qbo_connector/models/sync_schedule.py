@@ -36,7 +36,7 @@ MAX_TIMES_PER_DAY = 6
 MIN_INTERVAL_HOURS = 1
 MAX_INTERVAL_HOURS = 24
 
-_TIME_RE = re.compile(r"^(\d{2}):(\d{2})$")
+_TIME_RE = re.compile(r"^(\d{2}):(\d{2})\Z")
 
 ScheduleKind = Literal["weekly", "interval"]
 

@@ -35,6 +35,32 @@ def member_claims(org: str, user: str = "user-carl") -> dict[str, str]:
     }
 
 
+def claims_for(caller: str, org: str) -> dict[str, Any]:
+    """The permission matrix's callers as token claims: root_admin (a System
+    Administrator whose home org unit is the root), branch_admin, clerk, the AP
+    platform's service identity, and stranger (a root admin of another organization)."""
+    base = {
+        "sub": f"user-{caller}",
+        "name": caller,
+        "org_id": org,
+        "role": "SystemAdministrator",
+        "home_org_unit": "root",
+        "home_org_unit_is_root": True,
+    }
+    return {
+        "root_admin": base,
+        "branch_admin": {**base, "home_org_unit": "ou-east", "home_org_unit_is_root": False},
+        "clerk": {
+            **base,
+            "role": "APClerk",
+            "home_org_unit": "ou-east",
+            "home_org_unit_is_root": False,
+        },
+        "service": {**base, "role": "Service"},
+        "stranger": {**base, "org_id": f"{org}-other"},
+    }[caller]
+
+
 def body_of(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.flows import register
+from tests.flows import claims_for, register
 
 SCHEDULE = {"kind": "interval", "every_hours": 6, "timezone": "UTC"}
 BILL = {
@@ -60,29 +60,6 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ),
 ]
 CALLERS = ["root_admin", "branch_admin", "clerk", "service", "stranger"]
-
-
-def claims_for(caller: str, org: str) -> dict[str, Any]:
-    base = {
-        "sub": f"user-{caller}",
-        "name": caller,
-        "org_id": org,
-        "role": "SystemAdministrator",
-        "home_org_unit": "root",
-        "home_org_unit_is_root": True,
-    }
-    return {
-        "root_admin": base,
-        "branch_admin": {**base, "home_org_unit": "ou-east", "home_org_unit_is_root": False},
-        "clerk": {
-            **base,
-            "role": "APClerk",
-            "home_org_unit": "ou-east",
-            "home_org_unit_is_root": False,
-        },
-        "service": {**base, "role": "Service"},
-        "stranger": {**base, "org_id": f"{org}-other"},
-    }[caller]
 
 
 def call(

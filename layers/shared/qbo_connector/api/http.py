@@ -1,6 +1,6 @@
 """The HTTP resolver every API function builds, with the error contract in one place.
 
-Errors are JSON `{"error": {"code", "message", "field"?}}`; a caller never sees a
+Errors are JSON `{"error": {"code", "message", "field"?, "details"?}}`; a caller never sees a
 stack trace, and a 500 always carries a correlation id for support. A 500 is a bug:
 whatever a caller sends (any path, method, header or body) is answered 4xx when it
 cannot be served:

@@ -1,7 +1,7 @@
 """Operator actions for the ops function, invoked from the AWS console with JSON events.
 
 Event: {"action": "<name>", ...arguments}. Answer: {"ok": true, "result": ...} or
-{"ok": false, "error": {"code", "message", "field"?}} — never a stack trace.
+{"ok": false, "error": {"code", "message", "field"?, "details"?}} — never a stack trace.
 """
 
 from __future__ import annotations

@@ -21,9 +21,9 @@ from qbo_connector.logic.connection import INCOMPLETE
 
 router = Router()
 
-LaunchToken = Annotated[
-    str, Query(max_length=128, description="The attempt, from the popup_url of the start")
-]
+# No length or pattern here: the popup shows a page, never a JSON validation error; the
+# connection service answers "This link is incomplete" for anything not a launch token.
+LaunchToken = Annotated[str, Query(description="The attempt, from the popup_url of the start")]
 
 
 @router.post(

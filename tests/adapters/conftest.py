@@ -21,7 +21,7 @@ for _path in (_ROOT / "layers" / "shared", _ROOT):
         sys.path.insert(0, str(_path))
 
 
-from qbo_connector.adapters import aws, intuit_oauth, qbo_auth, token_vault  # noqa: E402
+from qbo_connector.adapters import aws, intuit_oauth, token_cache, token_vault  # noqa: E402
 from qbo_connector.adapters.intuit_oauth import IntuitOAuth, TokenSet  # noqa: E402
 from tests.moto_server import moto_server, reset_moto  # noqa: E402
 
@@ -63,12 +63,12 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
     monkeypatch.setenv("TOKEN_KMS_KEY_ID", key_id)
     get_settings.cache_clear()
     token_vault.reset_cache()
-    qbo_auth.reset_cache()
+    token_cache.reset_cache()
     yield {"endpoint": moto_endpoint, "kms_key_id": key_id}
     aws.reset()
     get_settings.cache_clear()
     token_vault.reset_cache()
-    qbo_auth.reset_cache()
+    token_cache.reset_cache()
 
 
 # -- QBO sandbox -----------------------------------------------------------------------------

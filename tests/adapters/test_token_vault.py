@@ -11,14 +11,15 @@ from typing import Any
 
 import pytest
 
-from qbo_connector.adapters import aws, qbo_auth
+from qbo_connector.adapters import aws, token_cache
 from qbo_connector.adapters.intuit_oauth import TokenSet
-from qbo_connector.adapters.qbo_auth import ReconnectRequired, TokenManager, TokenPersistError
+from qbo_connector.adapters.qbo_auth import TokenManager
 from qbo_connector.adapters.token_vault import (
     TokenVault,
     TokenVaultError,
     load_app_credentials,
 )
+from qbo_connector.models.faults import ReconnectRequired, TokenPersistError
 
 ORG, LE = "org-1", "le-1"
 
@@ -278,7 +279,7 @@ def test_concurrent_refreshes_leave_the_newest_token(qbo: Any, aws_env: dict[str
     assert stored is not None and stored.refresh_token != tokens.refresh_token
     # One refresh in this process; everyone got the same new access token.
     assert set(results) == {stored.access_token}
-    qbo_auth.reset_cache()
+    token_cache.reset_cache()
     assert qbo.oauth.refresh(stored.refresh_token, qbo.realm_id).refresh_token == (
         stored.refresh_token
     )

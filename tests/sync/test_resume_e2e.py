@@ -26,7 +26,8 @@ def test_checkpoints_and_continuations_import_everything(
         wiring.legal_entity_store(),
         wiring.sync_run_store(),
         SyncQueue(),
-        ImportEngine(wiring.record_store(), page_size=10),
+        ImportEngine(wiring.record_store(), wiring.bill_export_service(), page_size=10),
+        wiring.bill_export_service(),
         client_factory=lambda e, c: wiring.qbo_client_for(e, c),
         counter_factory=CallCounter,
     )

@@ -68,9 +68,9 @@ def test_dead_connection_fails_the_run_readably(
             obtained_at=1.0,
         ),
     )
-    from qbo_connector.adapters import qbo_auth
+    from qbo_connector.adapters import token_cache
 
-    qbo_auth.reset_cache()
+    token_cache.reset_cache()
     sync_id = _start(entity)
     entity.stack.drain()
     run = entity.run(sync_id)

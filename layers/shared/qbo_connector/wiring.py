@@ -153,7 +153,8 @@ def sync_runner():  # type: ignore[no-untyped-def]
         legal_entity_store(),
         sync_run_store(),
         SyncQueue(),
-        ImportEngine(record_store()),
+        ImportEngine(record_store(), bill_export_service()),
+        bill_export_service(),
         # Looked up at call time, so tests can swap the client's back-off sleep.
         client_factory=lambda entity, counter: qbo_client_for(entity, counter),
         counter_factory=CallCounter,

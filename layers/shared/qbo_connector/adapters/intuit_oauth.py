@@ -33,6 +33,13 @@ from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
 from qbo_connector.adapters.qbo_faults import redact
+from qbo_connector.models.faults import (
+    IntuitUnavailable,
+    OAuthClientInvalid,
+    OAuthError,
+    OAuthGrantInvalid,
+    OAuthTokenRejected,
+)
 
 Timeout = tuple[float, float]
 DEFAULT_TIMEOUT: Timeout = (3.05, 15.0)
@@ -125,44 +132,6 @@ class TokenSet:
 
 # --------------------------------------------------------------------------------------
 # Errors
-
-
-class OAuthError(Exception):
-    """An error from Intuit's OAuth endpoints. Never carries tokens or codes."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        error: str | None = None,
-        description: str | None = None,
-        intuit_tid: str | None = None,
-    ) -> None:
-        self.status_code = status_code
-        self.error = error
-        self.description = description
-        self.intuit_tid = intuit_tid
-        text = message
-        if intuit_tid:
-            text = f"{text} [intuit_tid {intuit_tid}]"
-        super().__init__(text)
-
-
-class OAuthGrantInvalid(OAuthError):
-    """400 invalid_grant: the code or refresh token is dead; the user must reconnect."""
-
-
-class OAuthClientInvalid(OAuthError):
-    """401 invalid_client: the app's client id/secret are wrong (configuration)."""
-
-
-class OAuthTokenRejected(OAuthError):
-    """401 from userinfo: the access token was not accepted."""
-
-
-class IntuitUnavailable(OAuthError):
-    """Intuit's OAuth service failed (5xx, 429) or could not be reached (timeout, network)."""
 
 
 def _error_from_auth_client(exc: AuthClientError, operation: str) -> OAuthError:

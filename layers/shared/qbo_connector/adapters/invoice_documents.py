@@ -16,14 +16,13 @@ from botocore.exceptions import ClientError
 from qbo_connector.adapters import aws
 from qbo_connector.config import get_settings
 from qbo_connector.models.bill import pdf_location_allowed, pdf_unreadable_reason
+from qbo_connector.models.faults import (
+    DocumentUnavailable,
+)
 
 # QBO accepts up to 100 MB per upload; refuse before downloading something bigger.
 MAX_BYTES = 100 * 1024 * 1024
 _UNREADABLE = {"404", "NoSuchKey", "NoSuchBucket", "NotFound", "403", "AccessDenied"}
-
-
-class DocumentUnavailable(Exception):
-    """The PDF cannot be read: missing, forbidden, not ours or too large (reason in words)."""
 
 
 class InvoiceDocuments:

@@ -15,14 +15,10 @@ from botocore.exceptions import ClientError
 
 from qbo_connector.adapters.dynamo import is_condition_failure, plain, table, to_dynamo
 from qbo_connector.config import get_settings
+from qbo_connector.models.faults import (
+    RealmAlreadyClaimed,
+)
 from qbo_connector.models.legal_entity import LegalEntity
-
-
-class RealmAlreadyClaimed(Exception):
-    def __init__(self, org_id: str, legal_entity_id: str) -> None:
-        super().__init__("realm already claimed")
-        self.org_id = org_id
-        self.legal_entity_id = legal_entity_id
 
 
 def _key(org_id: str, legal_entity_id: str) -> dict[str, str]:

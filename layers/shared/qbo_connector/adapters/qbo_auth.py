@@ -17,16 +17,21 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from qbo_connector.adapters import token_cache
 from qbo_connector.adapters.intuit_oauth import (
     OAuthGrantInvalid,
     TokenSet,
     get_oauth,
+)
+from qbo_connector.adapters.token_vault import TokenVault, load_app_credentials
+from qbo_connector.models.faults import (
+    ReconnectRequired,
+    TokenPersistError,
 )
 
 # A child of the service logger, so lines come out as its structured JSON.
@@ -46,95 +51,8 @@ class TokenRefresher(Protocol):
     def refresh(self, refresh_token: str, realm_id: str = "") -> TokenSet: ...
 
 
-class ReconnectRequired(Exception):
-    """The legal entity's QBO connection must be made again by a person.
-
-    ``reason`` is a sentence for the connection status; ``not_connected`` means no
-    tokens were ever stored (or they were removed by a disconnect).
-    """
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        org_id: str,
-        legal_entity_id: str,
-        not_connected: bool = False,
-        intuit_tid: str | None = None,
-    ) -> None:
-        self.reason = reason
-        self.org_id = org_id
-        self.legal_entity_id = legal_entity_id
-        self.not_connected = not_connected
-        self.intuit_tid = intuit_tid
-        super().__init__(reason)
-
-
-class TokenPersistError(Exception):
-    """Refreshed tokens could not be stored; they are kept in memory and not yet used."""
-
-
-@dataclasses.dataclass
-class _Entry:
-    lock: threading.RLock = dataclasses.field(default_factory=threading.RLock)
-    tokens: TokenSet | None = None
-    unsaved: bool = False
-    dead_reason: str | None = None
-    dead_at: float = 0.0
-    dead_refresh: str | None = None
-    dead_tid: str | None = None
-
-
-_entries_lock = threading.Lock()
-_entries: dict[tuple[str, str], _Entry] = {}
-
-
-def _entry(key: tuple[str, str]) -> _Entry:
-    with _entries_lock:
-        entry = _entries.get(key)
-        if entry is None:
-            entry = _entries[key] = _Entry()
-        return entry
-
-
-def reset_cache() -> None:
-    """Forget every cached token set (tests)."""
-    with _entries_lock:
-        _entries.clear()
-
-
-def note_saved(org_id: str, legal_entity_id: str, tokens: TokenSet) -> None:
-    """The vault just stored ``tokens`` in this process: they are the newest.
-
-    Keeps the process cache coherent, e.g. a reconnect after "reconnect required"
-    works at once instead of after the fail-fast window.
-    """
-    with _entries_lock:
-        entry = _entries.get((org_id, legal_entity_id))
-    if entry is None:
-        return
-    with entry.lock:
-        entry.tokens = tokens
-        entry.unsaved = False
-        entry.dead_reason = None
-
-
-def note_deleted(org_id: str, legal_entity_id: str) -> None:
-    """The vault just deleted the entity's tokens (disconnect): forget them here too."""
-    with _entries_lock:
-        entry = _entries.get((org_id, legal_entity_id))
-    if entry is None:
-        return
-    # Cleared in place: live TokenManagers hold a reference to the entry.
-    with entry.lock:
-        entry.tokens = None
-        entry.unsaved = False
-        entry.dead_reason = None
-
-
 def default_oauth() -> TokenRefresher:
     """The process-wide intuitlib client for the configured app."""
-    from qbo_connector.adapters.token_vault import load_app_credentials
     from qbo_connector.config import get_settings
 
     settings = get_settings()
@@ -150,8 +68,6 @@ def default_oauth() -> TokenRefresher:
 
 
 def _default_vault() -> TokenStore:
-    from qbo_connector.adapters.token_vault import TokenVault
-
     return TokenVault()
 
 
@@ -187,7 +103,7 @@ class TokenManager:
         self._clock = clock
         self._margin = refresh_margin
         self._recheck = dead_recheck_seconds
-        self._entry = _entry((org_id, legal_entity_id))
+        self._entry = token_cache.entry_for(org_id, legal_entity_id)
 
     def __repr__(self) -> str:
         return f"TokenManager(org_id={self.org_id!r}, legal_entity_id={self.legal_entity_id!r})"

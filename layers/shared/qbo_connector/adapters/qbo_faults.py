@@ -18,8 +18,23 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from qbo_connector.models.faults import (
+    FaultError,
+    QboAuthenticationError,
+    QboDuplicateDocNumberError,
+    QboDuplicateNameError,
+    QboError,
+    QboForbiddenError,
+    QboInvalidReferenceError,
+    QboNotFoundError,
+    QboPeriodClosedError,
+    QboStaleObjectError,
+    QboThrottledError,
+    QboUnavailableError,
+    QboValidationError,
+)
 
 _MAX_TEXT = 300
 
@@ -41,137 +56,6 @@ def redact(text: str | None, secrets: Iterable[str] = ()) -> str:
         if secret:
             out = out.replace(secret, "[redacted]")
     return _TOKENISH.sub("[redacted]", out)
-
-
-@dataclass(frozen=True)
-class FaultError:
-    """One ``Error`` entry of a fault envelope."""
-
-    code: str
-    message: str
-    detail: str
-    element: str | None = None
-
-
-class QboError(Exception):
-    """Base of every QBO Accounting API error.
-
-    ``retryable`` says whether the same request may succeed later without change
-    (throttling, outages); it says nothing about whether a write is safe to resend.
-    """
-
-    retryable = False
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        http_status: int | None = None,
-        code: str | None = None,
-        detail: str = "",
-        element: str | None = None,
-        fault_type: str | None = None,
-        intuit_tid: str | None = None,
-        errors: tuple[FaultError, ...] = (),
-    ) -> None:
-        self.http_status = http_status
-        self.code = code
-        self.message = message
-        self.detail = detail
-        self.element = element
-        self.fault_type = fault_type
-        self.intuit_tid = intuit_tid
-        self.errors = errors
-        super().__init__(self._summary())
-
-    def _summary(self) -> str:
-        parts = []
-        if self.http_status is not None:
-            parts.append(f"HTTP {self.http_status}")
-        if self.code:
-            parts.append(f"code {self.code}")
-        head = " ".join(parts)
-        text = self.message
-        if self.detail and self.detail != self.message:
-            text = f"{text}: {self.detail}"
-        if self.element:
-            text = f"{text} (element {self.element})"
-        if self.intuit_tid:
-            text = f"{text} [intuit_tid {self.intuit_tid}]"
-        return f"{head}: {text}" if head else text
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able description for sync-run records and API answers."""
-        return {
-            "type": type(self).__name__,
-            "http_status": self.http_status,
-            "code": self.code,
-            "message": self.message,
-            "detail": self.detail,
-            "element": self.element,
-            "intuit_tid": self.intuit_tid,
-            "retryable": self.retryable,
-        }
-
-
-class QboValidationError(QboError):
-    """400 ValidationFault: the request is wrong; resending it unchanged will fail again."""
-
-
-class QboAuthenticationError(QboError):
-    """401: the access token was rejected (expired, revoked, wrong environment)."""
-
-
-class QboForbiddenError(QboError):
-    """403 SERVICE / 3100: the app may not do this (scope, host for the token's environment)."""
-
-
-class QboThrottledError(QboError):
-    """429 (403 in older traffic) / 3001: per-realm limits exceeded; wait and retry."""
-
-    retryable = True
-
-
-class QboUnavailableError(QboError):
-    """5xx, timeouts and connection errors: QBO could not be reached or failed."""
-
-    retryable = True
-
-
-class QboNotFoundError(QboValidationError):
-    """610 Object Not Found (or HTTP 404)."""
-
-
-class QboStaleObjectError(QboValidationError):
-    """5010: SyncToken mismatch; re-read the object and apply the change again."""
-
-
-class QboInvalidReferenceError(QboValidationError):
-    """2500: a referenced object (vendor, account, ...) does not exist or was deleted."""
-
-
-class QboDuplicateNameError(QboValidationError):
-    """6240 Duplicate Name Exists."""
-
-
-class QboDuplicateDocNumberError(QboValidationError):
-    """6140 (or 6240 with the duplicate-document message): DocNumber already used.
-
-    ``existing_txn_id`` is the Id of the transaction holding the number, when Intuit says.
-    """
-
-    def __init__(self, message: str, *, existing_txn_id: str | None = None, **kw: Any) -> None:
-        self.existing_txn_id = existing_txn_id
-        super().__init__(message, **kw)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out["existing_txn_id"] = self.existing_txn_id
-        return out
-
-
-class QboPeriodClosedError(QboValidationError):
-    """6210: the transaction date falls in a closed accounting period."""
 
 
 # --------------------------------------------------------------------------------------

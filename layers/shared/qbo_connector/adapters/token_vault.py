@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from qbo_connector.adapters import aws
+from qbo_connector.adapters import aws, token_cache
 from qbo_connector.adapters.intuit_oauth import TokenSet
 from qbo_connector.config import get_settings
 
@@ -84,10 +84,7 @@ class TokenVault:
     def save(self, org_id: str, legal_entity_id: str, tokens: TokenSet) -> None:
         """Store a new version (put first: creation happens once per entity)."""
         self._store(org_id, legal_entity_id, tokens)
-        # Imported late: qbo_auth builds on this module.
-        from qbo_connector.adapters import qbo_auth
-
-        qbo_auth.note_saved(org_id, legal_entity_id, tokens)
+        token_cache.note_saved(org_id, legal_entity_id, tokens)
 
     # -- a connection waiting for the person's confirmation --------------------------------
     # `{prefix}{org}/{entity}/pending-{key}`: Intuit's fresh tokens for the company shown
@@ -172,9 +169,7 @@ class TokenVault:
         """Delete at once (no recovery window). Idempotent: a missing secret is fine
         (Secrets Manager itself accepts a forced delete of an unknown name)."""
         self._delete(self.secret_name(org_id, legal_entity_id))
-        from qbo_connector.adapters import qbo_auth
-
-        qbo_auth.note_deleted(org_id, legal_entity_id)
+        token_cache.note_deleted(org_id, legal_entity_id)
 
     def _delete(self, name: str) -> None:
         try:

@@ -36,8 +36,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from qbo_connector.api.auth import Caller, caller_from_event
+from qbo_connector.api.auth import caller_from_event
+from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import DomainError
+from qbo_connector.models.faults import IntuitUnavailable, QboThrottledError, QboUnavailableError
 from qbo_connector.observability import logger
 
 API_TITLE = "qbo-connector"
@@ -310,14 +312,13 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
 
 def _upstream(exc: Exception) -> tuple[int, str, str]:
     """QBO throttling or outages reach callers as 429/503, never as 500."""
-    kind = type(exc).__name__
-    if kind == "QboThrottledError":
+    if isinstance(exc, QboThrottledError):
         return (
             429,
             "quickbooks_throttled",
             ("QuickBooks is limiting requests for this company right now; try again in a minute."),
         )
-    if kind in {"QboUnavailableError", "IntuitUnavailable"}:
+    if isinstance(exc, QboUnavailableError | IntuitUnavailable):
         return (
             503,
             "quickbooks_unavailable",

@@ -46,13 +46,6 @@ from datetime import date, timedelta
 from typing import Any, Protocol
 
 from qbo_connector.adapters.bill_export_store import BillExportStore
-from qbo_connector.adapters.qbo_faults import (
-    QboDuplicateDocNumberError,
-    QboError,
-    QboInvalidReferenceError,
-    QboPeriodClosedError,
-    QboValidationError,
-)
 from qbo_connector.logic.bill_payments import BillPayments, money, payment_state, quote
 from qbo_connector.logic.bill_submission import (
     TYPE_WORDS,
@@ -70,6 +63,14 @@ from qbo_connector.models.bill import (
     pdf_location_allowed,
     pdf_unreadable_reason,
     qbo_bill_link,
+)
+from qbo_connector.models.faults import (
+    DocumentUnavailable,
+    QboDuplicateDocNumberError,
+    QboError,
+    QboInvalidReferenceError,
+    QboPeriodClosedError,
+    QboValidationError,
 )
 from qbo_connector.models.legal_entity import LegalEntity
 from qbo_connector.observability import logger
@@ -718,7 +719,7 @@ class BillExportService(BillSubmission, BillPayments):
                 done = tries >= ATTACHMENT_MAX_TRIES
                 message = (
                     str(exc)
-                    if type(exc).__name__ == "DocumentUnavailable"
+                    if isinstance(exc, DocumentUnavailable)
                     else (f"The invoice PDF could not be attached ({type(exc).__name__}).")
                 )
                 self.store.set_attachment(
@@ -770,34 +771,3 @@ def _failure_code(fault: QboError) -> str:
     if isinstance(fault, QboPeriodClosedError):
         return "period_closed"
     return "rejected_by_quickbooks"
-
-
-# --------------------------------------------------------------------------------------
-# Entry points for the sync worker
-
-
-def _service() -> BillExportService:
-    from qbo_connector import wiring
-
-    return wiring.bill_export_service()
-
-
-def export_queued(ctx: Any) -> dict[str, int]:
-    """During a SmartSync whose profile has export_bills."""
-    return _service().export_pending(ctx).as_dict()
-
-
-def run_export_job(message: dict[str, Any], ctx: Any) -> dict[str, int]:
-    """An `export_bills` queue message (sent after a submission)."""
-    if message.get("org_id") not in (None, ctx.org_id) or message.get("legal_entity_id") not in (
-        None,
-        ctx.legal_entity_id,
-    ):
-        raise ValueError("export job message does not match its context")
-    return _service().export_pending(ctx).as_dict()
-
-
-def apply_payment_changes(
-    ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
-) -> int:
-    return _service().apply_payment_changes(ctx, bills, bill_payments)

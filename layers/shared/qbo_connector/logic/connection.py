@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from qbo_connector.api.auth import Caller, require_root_admin, require_same_org
+from qbo_connector.logic.permissions import require_root_admin, require_same_org
 from qbo_connector.logic.ports import (
     CompanyAccessRefused,
     CompanyReaderPort,
@@ -31,7 +31,9 @@ from qbo_connector.logic.ports import (
     ScheduleRulesPort,
     TokenVaultPort,
 )
+from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import Conflict, NotFound
+from qbo_connector.models.faults import RealmAlreadyClaimed
 from qbo_connector.models.legal_entity import (
     CompanyPreferences,
     ConnectionState,
@@ -496,12 +498,10 @@ class ConnectionService:
         self._vault.drop_pending(org_id, le_id, pending.key)
         try:
             self._entities.bind_realm(connected)
-        except Exception as exc:
-            if type(exc).__name__ != "RealmAlreadyClaimed":
-                raise
+        except RealmAlreadyClaimed as exc:
             self._vault.delete(org_id, le_id)
             self._revoke_quietly(oauth, tokens.refresh_token)
-            return self._claimed_elsewhere(entity, getattr(exc, "org_id", ""), realm_id)
+            return self._claimed_elsewhere(entity, exc.org_id, realm_id)
         if entity.realm_id and entity.realm_id != realm_id:
             self._entities.release_realm(entity.realm_id, org_id, le_id)
         if entity.sync_schedule:

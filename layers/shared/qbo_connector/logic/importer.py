@@ -20,15 +20,17 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from qbo_connector.adapters.qbo_auth import ReconnectRequired, TokenPersistError
-from qbo_connector.adapters.qbo_faults import (
+from qbo_connector.adapters.record_store import RecordWrite, content_hash
+from qbo_connector.logic.ports import BillWriteBackPort
+from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext, iso_now
+from qbo_connector.models.faults import (
     QboAuthenticationError,
     QboError,
     QboThrottledError,
     QboUnavailableError,
+    ReconnectRequired,
+    TokenPersistError,
 )
-from qbo_connector.adapters.record_store import RecordWrite, content_hash
-from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext, iso_now
 from qbo_connector.models.legal_entity import LegalEntity
 from qbo_connector.models.sync_profile import SyncProfile
 from qbo_connector.models.sync_run import Checkpoint, SyncMode, SyncRun, TypeProgress
@@ -129,11 +131,13 @@ class ImportEngine:
     def __init__(
         self,
         records: Any,
+        bills: BillWriteBackPort,
         *,
         page_size: int = PAGE_SIZE,
         min_time_left_ms: int = MIN_TIME_LEFT_MS,
     ) -> None:
         self._records = records
+        self._bills = bills
         self._page = page_size
         self._min_left = min_time_left_ms
         self._did_work = False
@@ -311,18 +315,11 @@ class ImportEngine:
         handle.save()
         return DONE
 
-    @staticmethod
     def _payments(
-        ctx: SyncContext, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
+        self, ctx: SyncContext, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
     ) -> None:
-        if not bills and not bill_payments:
-            return
-        try:
-            from qbo_connector.logic import bill_export  # type: ignore[attr-defined]
-        except ImportError:
-            logger.warning("bill_export is not available; payment changes not applied")
-            return
-        bill_export.apply_payment_changes(ctx, bills, bill_payments)
+        if bills or bill_payments:
+            self._bills.apply_payment_changes(ctx, bills, bill_payments)
 
     # -- queries (full / updated since) ---------------------------------------------------
 

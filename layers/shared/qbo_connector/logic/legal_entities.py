@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from qbo_connector.api.auth import Caller
 from qbo_connector.logic.connection import ConnectionService, iso
+from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
 from qbo_connector.models.sync_profile import SUPPORTED_OBJECT_TYPES

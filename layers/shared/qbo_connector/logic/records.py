@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qbo_connector.api.auth import Caller
+from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import InvalidInput
 from qbo_connector.models.sync_profile import DEFAULT_OBJECT_TYPES
 

@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from qbo_connector.adapters.qbo_faults import QboThrottledError, QboUnavailableError
 from qbo_connector.logic.connection import iso
 from qbo_connector.logic.importer import CHECKPOINT, FATAL, ImportEngine, describe_qbo_error
+from qbo_connector.logic.ports import BillWriteBackPort
 from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext
 from qbo_connector.logic.sync_runs import DEAD_WORKER_REASON, LEASE_SECONDS, last_sync_summary
 from qbo_connector.models.errors import InvalidInput
+from qbo_connector.models.faults import QboThrottledError, QboUnavailableError
 from qbo_connector.models.sync_profile import SyncProfile
 from qbo_connector.models.sync_run import RunStatus, SyncRun
 from qbo_connector.observability import logger, metrics
@@ -39,6 +40,7 @@ class SyncRunner:
         runs: Any,
         queue: Any,
         engine: ImportEngine,
+        bills: BillWriteBackPort,
         client_factory: Callable[[Any, Any], Any],
         counter_factory: Callable[[], Any],
         clock: Callable[[], float] = time.time,
@@ -48,6 +50,7 @@ class SyncRunner:
         self._runs = runs
         self._queue = queue
         self._engine = engine
+        self._bills = bills
         self._client_factory = client_factory
         self._counter_factory = counter_factory
         self._clock = clock
@@ -158,8 +161,6 @@ class SyncRunner:
         if entity is None:
             logger.warning("export job for an unknown legal entity")
             return "unknown_entity"
-        from qbo_connector.logic import bill_export  # type: ignore[attr-defined]
-
         counter = self._counter_factory()
         ctx = SyncContext(
             org_id=org_id,
@@ -172,16 +173,11 @@ class SyncRunner:
             clock=self._clock,
             profile=SyncProfile.from_dict(entity.sync_profile or {}),
         )
-        return str(bill_export.run_export_job(message, ctx))
+        return str(self._bills.export_pending(ctx).as_dict())
 
     def _export(self, ctx: SyncContext) -> str | None:
-        try:
-            from qbo_connector.logic import bill_export  # type: ignore[attr-defined]
-        except ImportError:
-            logger.warning("bill export is not available in this build; skipped")
-            return None
-        result = bill_export.export_queued(ctx)
-        return CHECKPOINT if result == CHECKPOINT else None
+        self._bills.export_pending(ctx)
+        return None
 
     def _continue(self, handle: RunHandle, delay: int) -> str:
         run = handle.run

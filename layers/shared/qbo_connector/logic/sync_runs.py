@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from qbo_connector.api.auth import Caller, require_root_admin, require_same_org
 from qbo_connector.logic.connection import iso
+from qbo_connector.logic.permissions import require_root_admin, require_same_org
+from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
 from qbo_connector.models.sync_run import (

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from qbo_connector.api.auth import Caller, require_root_admin
 from qbo_connector.logic.connection import ConnectionService
+from qbo_connector.logic.permissions import require_root_admin
 from qbo_connector.logic.schedule_rules import compute_rules, next_runs
+from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound
 from qbo_connector.models.legal_entity import LegalEntity
 from qbo_connector.models.sync_schedule import (

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from qbo_connector.models.faults import ReconnectRequired
 from qbo_connector.observability import logger
 
 DAY = 86400
@@ -56,7 +57,7 @@ class TokenUpkeep:
         try:
             self._manager_for(entity).force_refresh()
         except Exception as exc:  # noqa: BLE001 - one entity must not stop the others
-            if type(exc).__name__ == "ReconnectRequired":
+            if isinstance(exc, ReconnectRequired):
                 return "reconnect_required"  # the manager has marked the entity
             logger.warning("token refresh failed", extra={"error_type": type(exc).__name__})
             return "failed"  # Intuit down: tomorrow's run tries again

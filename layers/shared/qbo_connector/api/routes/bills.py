@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from qbo_connector import wiring
-from qbo_connector.api.auth import require_service
 from qbo_connector.api.http import current_caller, json_response
 from qbo_connector.api.routes.params import ID_PATTERN, EntityId
+from qbo_connector.logic.permissions import require_service
 
 router = Router()
 

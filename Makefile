@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock layers/shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install test lint typecheck cfn-lint pytest demo up bench lock build validate clean
+.PHONY: install test lint layers typecheck cfn-lint pytest demo up bench lock build validate clean
 
 install: $(STAMP)
 
@@ -20,6 +20,10 @@ $(STAMP): requirements.lock layers/shared/requirements.txt
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check layers functions
+
+# The layer contracts of pyproject.toml ([tool.importlinter]): a wrong import fails here.
+layers: install
+	PYTHONPATH=layers/shared $(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy
@@ -38,7 +42,7 @@ pytest: install
 	  echo "== pytest $$suite"; $(PY) -m pytest -q $$suite; done
 
 # The README's test command; .ci/run calls exactly this.
-test: lint typecheck cfn-lint pytest
+test: lint layers typecheck cfn-lint pytest
 
 demo: install
 	$(PY) -m demo

@@ -1,5 +1,7 @@
 """qbo-connector shared package: one code base used by every Lambda function.
 
-Layers, outermost first: handlers (functions/) -> logic -> adapters -> models.
-Domain code (logic, models) never imports boto3; adapters wrap one service each.
+Layers, ground floor first (README: Architecture; `make layers` checks them): models <-
+logic (with its ports) <- adapters (one per service) <- wiring (the composition root)
+<- api (routes and entry points); handlers in functions/ call api. Logic and models
+never import boto3 or an adapter.
 """

@@ -28,7 +28,6 @@ import base64
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -36,7 +35,13 @@ from botocore.exceptions import ClientError
 
 from qbo_connector.adapters.dynamo import is_condition_failure, plain, table, to_dynamo
 from qbo_connector.config import get_settings
-from qbo_connector.models.bill import BillExport, ExportState
+from qbo_connector.models.bill import (
+    BillExport,
+    Claim,
+    ClaimHeld,
+    ExportState,
+    StaleRecord,
+)
 from qbo_connector.models.errors import InvalidInput
 
 # Sort keys of bills start with a letter or digit; internal items start with "#".
@@ -46,11 +51,6 @@ _PENDING = "#pending#"
 
 def partition(org_id: str, legal_entity_id: str) -> str:
     return f"{org_id}#{legal_entity_id}"
-
-
-def dup_key(org_id: str, legal_entity_id: str, vendor_id: str, identity: str) -> str:
-    """`identity` is invoice_number_identity(number); vendor ids never contain '#'."""
-    return f"{org_id}#{legal_entity_id}#{vendor_id}#{identity}"
 
 
 def _side(org_id: str, legal_entity_id: str, kind: str) -> str:
@@ -66,29 +66,6 @@ def _claim_sk(vendor_id: str, identity: str) -> str:
 def _av(value: Any) -> Any:
     """A value for the resource's client (it serializes to DynamoDB types itself)."""
     return to_dynamo(value)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """Who holds a vendor + number; `token` changes with every (re)claim."""
-
-    owner: str
-    token: str
-    at: int = 0  # epoch seconds of the claim (crash leftovers are recognised by age)
-
-
-class ClaimHeld(Exception):
-    """Another AP invoice holds the vendor + invoice number."""
-
-    def __init__(self, owner: str, token: str = "", at: int = 0) -> None:
-        super().__init__(owner)
-        self.owner = owner
-        self.token = token
-        self.at = at
-
-
-class StaleRecord(Exception):
-    """The record changed between our read and our conditional write."""
 
 
 class BillExportStore:

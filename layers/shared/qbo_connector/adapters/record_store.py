@@ -8,10 +8,8 @@ references against the same records (`lookup`, logic.bill_submission.MasterDataP
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -20,38 +18,9 @@ from qbo_connector.adapters import aws
 from qbo_connector.adapters.dynamo import table
 from qbo_connector.adapters.sync_run_store import decode_cursor, encode_cursor
 from qbo_connector.config import get_settings
+from qbo_connector.models.record import MasterRecord, RecordWrite, StoredState
 
 _BATCH_GET = 100  # DynamoDB's BatchGetItem limit
-
-
-def content_hash(obj: dict[str, Any]) -> str:
-    canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
-
-
-@dataclass(frozen=True)
-class StoredState:
-    hash: str
-    active: bool
-    deleted: bool
-
-
-@dataclass(frozen=True)
-class MasterRecord:
-    name: str | None
-    active: bool
-    deleted: bool
-
-
-@dataclass(frozen=True)
-class RecordWrite:
-    qbo_id: str
-    hash: str
-    active: bool
-    deleted: bool
-    name: str | None
-    body: dict[str, Any]
-    qbo_updated_at: str | None
 
 
 class RecordStore:

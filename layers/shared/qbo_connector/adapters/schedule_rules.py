@@ -25,6 +25,7 @@ from qbo_connector.logic.schedule_rules import (
     entity_rule_prefix,
     is_entity_rule_name,
 )
+from qbo_connector.models.faults import ScheduleQuotaExceeded, ScheduleRulesError
 
 # A child of the service logger, so lines come out as its structured JSON.
 log = logging.getLogger("qbo-connector").getChild(__name__)
@@ -32,26 +33,6 @@ log = logging.getLogger("qbo-connector").getChild(__name__)
 TARGET_ID = "scheduled-sync"
 TAG_ORG = "qbo-connector:org"
 TAG_LEGAL_ENTITY = "qbo-connector:legal-entity"
-
-
-class ScheduleRulesError(Exception):
-    """EventBridge refused a schedule change."""
-
-
-class ScheduleQuotaExceeded(ScheduleRulesError):
-    """The account's EventBridge rule quota is used up; nothing was changed."""
-
-    code = "schedule_quota_exceeded"
-
-    def __init__(self, legal_entity_id: str) -> None:
-        self.legal_entity_id = legal_entity_id
-        super().__init__(
-            "The AWS account has reached its EventBridge rule quota (rules per event bus), "
-            f"so the sync schedule of legal entity {legal_entity_id} could not be saved; "
-            "the previous schedule is unchanged. Ask an operator to raise the "
-            "'Maximum number of rules per event bus' quota in Service Quotas, "
-            "or remove schedules that are no longer needed."
-        )
 
 
 @dataclass(frozen=True)

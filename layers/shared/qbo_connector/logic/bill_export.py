@@ -45,7 +45,6 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from qbo_connector.adapters.bill_export_store import BillExportStore
 from qbo_connector.logic.bill_payments import BillPayments, money, payment_state, quote
 from qbo_connector.logic.bill_submission import (
     TYPE_WORDS,
@@ -54,6 +53,7 @@ from qbo_connector.logic.bill_submission import (
     QueuePort,
     iso,
 )
+from qbo_connector.logic.ports import BillExportStorePort
 from qbo_connector.models.bill import (
     FINAL_STATES,
     ApInvoice,
@@ -156,7 +156,7 @@ class BillExportService(BillSubmission, BillPayments):
 
     def __init__(
         self,
-        store: BillExportStore,
+        store: BillExportStorePort,
         master_data: MasterDataPort,
         documents: DocumentsPort,
         queue: QueuePort | None = None,

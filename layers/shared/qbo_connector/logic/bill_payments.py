@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from qbo_connector.adapters.bill_export_store import BillExportStore
+from qbo_connector.logic.ports import BillExportStorePort
 from qbo_connector.models.bill import PaymentState
 from qbo_connector.observability import logger
 
@@ -21,7 +21,7 @@ def money(value: Any) -> Decimal:
 class BillPayments:
     """Payment changes of the export log (part of BillExportService)."""
 
-    store: BillExportStore
+    store: BillExportStorePort
 
     def apply_payment_changes(
         self, ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]

@@ -15,23 +15,21 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from qbo_connector.adapters.bill_export_store import (
-    BillExportStore,
-    Claim,
-    ClaimHeld,
-    StaleRecord,
-    dup_key,
-)
-from qbo_connector.adapters.record_store import MasterRecord
+from qbo_connector.logic.ports import BillExportStorePort
 from qbo_connector.models.bill import (
     ApInvoice,
     BillExport,
+    Claim,
+    ClaimHeld,
     ExportState,
+    StaleRecord,
     check_pdf_location,
+    dup_key,
     qbo_bill_link,
 )
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from qbo_connector.models.legal_entity import LegalEntity, validate_id
+from qbo_connector.models.record import MasterRecord
 from qbo_connector.observability import logger
 
 # A claim younger than this may belong to a submission between its steps (API Gateway
@@ -75,7 +73,7 @@ def iso(epoch: float) -> str:
 class BillSubmission:
     """Submission, reads and the ops mark of the export log (part of BillExportService)."""
 
-    store: BillExportStore
+    store: BillExportStorePort
     master: MasterDataPort
     queue: QueuePort | None
     clock: Callable[[], float]

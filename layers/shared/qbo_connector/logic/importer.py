@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from qbo_connector.adapters.record_store import RecordWrite, content_hash
 from qbo_connector.logic.ports import BillWriteBackPort
 from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext, iso_now
 from qbo_connector.models.faults import (
@@ -32,6 +31,7 @@ from qbo_connector.models.faults import (
     TokenPersistError,
 )
 from qbo_connector.models.legal_entity import LegalEntity
+from qbo_connector.models.record import RecordWrite, content_hash
 from qbo_connector.models.sync_profile import SyncProfile
 from qbo_connector.models.sync_run import Checkpoint, SyncMode, SyncRun, TypeProgress
 from qbo_connector.observability import logger

@@ -6,9 +6,11 @@ real adapters in, and pure unit tests can plug in small fakes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from qbo_connector.models.bill import BillExport, Claim, ExportState
 from qbo_connector.models.legal_entity import CompanyPreferences
 
 
@@ -55,6 +57,74 @@ class BillWriteBackPort(Protocol):
     def apply_payment_changes(
         self, ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
     ) -> int: ...
+
+
+class BillExportStorePort(Protocol):
+    """The bill export log (adapters.bill_export_store): records, claims, leases.
+
+    Every write that decides a bill's fate is conditional, so two workers (or a worker
+    and a person) never both win; a lost condition answers False or raises
+    `ClaimHeld` / `StaleRecord` (models.bill).
+    """
+
+    def get(self, org_id: str, le_id: str, ap_invoice_id: str) -> BillExport | None: ...
+    def ap_invoice_for_qbo_bill(self, org_id: str, le_id: str, qbo_bill_id: str) -> str | None: ...
+    def pending_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]: ...
+    def attachment_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]: ...
+    def get_many(self, org_id: str, le_id: str, ids: Iterable[str]) -> list[BillExport]: ...
+    def list_page(
+        self, org_id: str, le_id: str, state: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[BillExport], str | None]: ...
+    def claim(self, org_id: str, le_id: str, vendor_id: str, identity: str) -> Claim | None: ...
+    def take_claim(
+        self,
+        record: BillExport,
+        claim: tuple[str, str],
+        take_over: Claim | None = None,
+        now: int = 0,
+    ) -> None: ...
+    def release_claim(
+        self, org_id: str, le_id: str, claim: tuple[str, str], ap_invoice_id: str
+    ) -> None: ...
+    def put_pending(self, record: BillExport, now: int) -> None: ...
+    def drop_pending(
+        self,
+        org_id: str,
+        le_id: str,
+        ap_invoice_id: str,
+        up_to_generation: int | None,
+        older_than: int | None = None,
+    ) -> None: ...
+    def create(self, record: BillExport) -> None: ...
+    def replace(self, record: BillExport, previous: BillExport) -> None: ...
+    def demote_to_duplicate(
+        self, record: BillExport, duplicate_of: dict[str, Any], now: int
+    ) -> bool: ...
+    def acquire(self, record: BillExport, owner: str, now: int, lease_seconds: int) -> bool: ...
+    def hold(
+        self,
+        record: BillExport,
+        owner: str,
+        until: int,
+        now: int,
+        last_error: dict[str, Any] | None,
+    ) -> bool: ...
+    def requeue(
+        self, record: BillExport, owner: str, now: int, last_error: dict[str, Any] | None
+    ) -> bool: ...
+    def finish(
+        self, record: BillExport, owner: str, state: ExportState, now: int, **fields: Any
+    ) -> bool: ...
+    def mark_exported(
+        self, record: BillExport, qbo_bill_id: str, now: int, marked_by: dict[str, Any]
+    ) -> None: ...
+    def set_attachment(
+        self, record: BillExport, attachment: dict[str, Any], done: bool
+    ) -> None: ...
+    def drop_attachment(self, org_id: str, le_id: str, ap_invoice_id: str) -> None: ...
+    def set_payment(
+        self, org_id: str, le_id: str, ap_invoice_id: str, payment: dict[str, Any]
+    ) -> None: ...
 
 
 class ScheduleRulesPort(Protocol):

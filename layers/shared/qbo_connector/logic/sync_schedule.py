@@ -14,6 +14,7 @@ from qbo_connector.logic.permissions import require_root_admin
 from qbo_connector.logic.schedule_rules import compute_rules, next_runs
 from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound
+from qbo_connector.models.faults import ScheduleQuotaExceeded
 from qbo_connector.models.legal_entity import LegalEntity
 from qbo_connector.models.sync_schedule import (
     ScheduleValidationError,
@@ -65,8 +66,6 @@ class SyncScheduleService:
         return self.show(caller, legal_entity_id)
 
     def _materialize(self, entity: LegalEntity, schedule: SyncSchedule) -> None:
-        from qbo_connector.adapters.schedule_rules import ScheduleQuotaExceeded
-
         now = self._now()
         ruleset = compute_rules(schedule, entity.org_id, entity.legal_entity_id, now, self._prefix)
         try:

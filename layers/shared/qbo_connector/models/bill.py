@@ -770,3 +770,34 @@ class BillExport:
 
 def qbo_bill_link(bill_id: str) -> str:
     return f"https://app.qbo.intuit.com/app/bill?txnId={bill_id}"
+
+
+# -- the export log's claims on vendor + invoice number ---------------------------------
+
+
+def dup_key(org_id: str, legal_entity_id: str, vendor_id: str, identity: str) -> str:
+    """`identity` is invoice_number_identity(number); vendor ids never contain '#'."""
+    return f"{org_id}#{legal_entity_id}#{vendor_id}#{identity}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a vendor + number; `token` changes with every (re)claim."""
+
+    owner: str
+    token: str
+    at: int = 0  # epoch seconds of the claim (crash leftovers are recognised by age)
+
+
+class ClaimHeld(Exception):
+    """Another AP invoice holds the vendor + invoice number."""
+
+    def __init__(self, owner: str, token: str = "", at: int = 0) -> None:
+        super().__init__(owner)
+        self.owner = owner
+        self.token = token
+        self.at = at
+
+
+class StaleRecord(Exception):
+    """The record changed between our read and our conditional write."""

@@ -219,3 +219,23 @@ class RealmAlreadyClaimed(Exception):
         super().__init__("realm already claimed")
         self.org_id = org_id
         self.legal_entity_id = legal_entity_id
+
+
+class ScheduleRulesError(Exception):
+    """EventBridge refused a schedule change."""
+
+
+class ScheduleQuotaExceeded(ScheduleRulesError):
+    """The account's EventBridge rule quota is used up; nothing was changed."""
+
+    code = "schedule_quota_exceeded"
+
+    def __init__(self, legal_entity_id: str) -> None:
+        self.legal_entity_id = legal_entity_id
+        super().__init__(
+            "The AWS account has reached its EventBridge rule quota (rules per event bus), "
+            f"so the sync schedule of legal entity {legal_entity_id} could not be saved; "
+            "the previous schedule is unchanged. Ask an operator to raise the "
+            "'Maximum number of rules per event bus' quota in Service Quotas, "
+            "or remove schedules that are no longer needed."
+        )

@@ -1,0 +1,78 @@
+"""The layers hold: import-linter's contracts pass on the tree and catch a wrong arrow,
+and importing the logic loads no AWS SDK and no adapter."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def lint_imports(package_parent: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(package_parent)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_layer_contracts_pass_on_the_tree():
+    result = lint_imports(ROOT / "layers" / "shared")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_a_logic_module_importing_an_adapter_breaks_the_contracts(tmp_path):
+    shutil.copytree(ROOT / "layers" / "shared" / "qbo_connector", tmp_path / "qbo_connector")
+    records = tmp_path / "qbo_connector" / "logic" / "records.py"
+    records.write_text(records.read_text() + "\nfrom qbo_connector.adapters import aws  # wrong\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "Layers: api above wiring above adapters above logic above models BROKEN" in (
+        result.stdout
+    )
+    assert "qbo_connector.logic.records -> qbo_connector.adapters.aws" in result.stdout
+
+
+def test_a_model_importing_boto3_breaks_the_contracts(tmp_path):
+    shutil.copytree(ROOT / "layers" / "shared" / "qbo_connector", tmp_path / "qbo_connector")
+    caller = tmp_path / "qbo_connector" / "models" / "caller.py"
+    caller.write_text(caller.read_text() + "\nimport boto3  # wrong\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "Models are the ground floor: nothing of the rest, no SDKs BROKEN" in result.stdout
+
+
+def test_importing_the_logic_loads_no_aws_sdk_and_no_adapter():
+    modules = sorted(
+        f"qbo_connector.logic.{path.stem}"
+        for path in (ROOT / "layers" / "shared" / "qbo_connector" / "logic").glob("*.py")
+        if path.stem != "__init__"
+    )
+    assert len(modules) > 10
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        # intuitlib itself is a namespace package its .pth loads into every process.
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'requests') "
+        "or m.startswith(('intuitlib.', 'qbo_connector.adapters', 'qbo_connector.api', "
+        "'qbo_connector.wiring')))\n"
+        "print(bad)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "layers" / "shared")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", result.stdout

@@ -2,31 +2,47 @@
 
 Handlers ask this module for services; tests call `reset()` after pointing
 the environment at a fresh local stack.
+Adapters are imported inside the factories, so a function loads only what it uses
+(cold starts); the annotations name them for the type checker alone.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from qbo_connector.config import get_settings
 from qbo_connector.logic.connection import ConnectionService
 from qbo_connector.logic.legal_entities import LegalEntityService
 
+if TYPE_CHECKING:
+    from qbo_connector.adapters.intuit_oauth import IntuitOAuth
+    from qbo_connector.adapters.legal_entity_store import LegalEntityStore
+    from qbo_connector.adapters.qbo_auth import TokenManager
+    from qbo_connector.adapters.qbo_client import CallCounter, QboClient
+    from qbo_connector.adapters.record_store import RecordStore
+    from qbo_connector.adapters.sync_run_store import SyncRunStore
+    from qbo_connector.logic.bill_export import BillExportService
+    from qbo_connector.logic.records import RecordService
+    from qbo_connector.logic.scheduled_sync import ScheduledSyncService
+    from qbo_connector.logic.sync_profiles import SyncProfileService
+    from qbo_connector.logic.sync_runner import SyncRunner
+    from qbo_connector.logic.sync_runs import SyncService
+    from qbo_connector.logic.sync_schedule import SyncScheduleService
+    from qbo_connector.logic.token_upkeep import TokenUpkeep
+    from qbo_connector.logic.webhooks import WebhookService
+    from qbo_connector.models.legal_entity import LegalEntity
 
-def intuit_oauth():  # type: ignore[no-untyped-def]
+
+def intuit_oauth() -> IntuitOAuth:
     """The process-wide intuitlib client (its discovery document is fetched once)."""
-    from qbo_connector.adapters.intuit_oauth import get_oauth
-    from qbo_connector.adapters.token_vault import load_app_credentials
+    from qbo_connector.adapters.qbo_auth import default_oauth
 
-    settings = get_settings()
-    app = load_app_credentials()
-    return get_oauth(
-        app.client_id, app.client_secret, settings.oauth_redirect_uri, settings.intuit_environment
-    )
+    return default_oauth()
 
 
 @lru_cache(maxsize=1)
-def legal_entity_store():  # type: ignore[no-untyped-def]
+def legal_entity_store() -> LegalEntityStore:
     from qbo_connector.adapters.legal_entity_store import LegalEntityStore
 
     return LegalEntityStore()
@@ -59,7 +75,7 @@ def oauth_launch_url(redirect_uri: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def sync_schedule_service():  # type: ignore[no-untyped-def]
+def sync_schedule_service() -> SyncScheduleService:
     from qbo_connector.adapters.schedule_rules import ScheduleRules
     from qbo_connector.logic.sync_schedule import SyncScheduleService
 
@@ -72,7 +88,7 @@ def sync_schedule_service():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
-def scheduled_sync_service():  # type: ignore[no-untyped-def]
+def scheduled_sync_service() -> ScheduledSyncService:
     from qbo_connector.logic.scheduled_sync import ScheduledSyncService
 
     return ScheduledSyncService(
@@ -81,7 +97,7 @@ def scheduled_sync_service():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
-def webhook_service():  # type: ignore[no-untyped-def]
+def webhook_service() -> WebhookService:
     from qbo_connector.adapters.webhook_verifier import verifier_token
     from qbo_connector.logic.webhooks import WebhookService
 
@@ -89,7 +105,7 @@ def webhook_service():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
-def token_upkeep():  # type: ignore[no-untyped-def]
+def token_upkeep() -> TokenUpkeep:
     from qbo_connector.adapters.token_vault import TokenVault
     from qbo_connector.logic.token_upkeep import TokenUpkeep
 
@@ -102,7 +118,7 @@ def legal_entity_service() -> LegalEntityService:
 
 
 @lru_cache(maxsize=1)
-def bill_export_service():  # type: ignore[no-untyped-def]
+def bill_export_service() -> BillExportService:
     """Bill export (logic.bill_export) over the real tables, S3 and the sync queue."""
     from qbo_connector.adapters.bill_export_store import BillExportStore
     from qbo_connector.adapters.invoice_documents import InvoiceDocuments
@@ -119,21 +135,21 @@ def bill_export_service():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
-def sync_run_store():  # type: ignore[no-untyped-def]
+def sync_run_store() -> SyncRunStore:
     from qbo_connector.adapters.sync_run_store import SyncRunStore
 
     return SyncRunStore()
 
 
 @lru_cache(maxsize=1)
-def record_store():  # type: ignore[no-untyped-def]
+def record_store() -> RecordStore:
     from qbo_connector.adapters.record_store import RecordStore
 
     return RecordStore()
 
 
 @lru_cache(maxsize=1)
-def sync_service():  # type: ignore[no-untyped-def]
+def sync_service() -> SyncService:
     """SmartSync: start syncs (manual, console, schedule, webhook) and read their history."""
     from qbo_connector.adapters.sync_queue import SyncQueue
     from qbo_connector.logic.sync_runs import SyncService
@@ -142,7 +158,7 @@ def sync_service():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
-def sync_runner():  # type: ignore[no-untyped-def]
+def sync_runner() -> SyncRunner:
     """The sync worker's engine room: import (and bill export) for one run."""
     from qbo_connector.adapters.qbo_client import CallCounter
     from qbo_connector.adapters.sync_queue import SyncQueue
@@ -162,14 +178,14 @@ def sync_runner():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
-def sync_profile_service():  # type: ignore[no-untyped-def]
+def sync_profile_service() -> SyncProfileService:
     from qbo_connector.logic.sync_profiles import SyncProfileService
 
     return SyncProfileService(legal_entity_store())
 
 
 @lru_cache(maxsize=1)
-def record_service():  # type: ignore[no-untyped-def]
+def record_service() -> RecordService:
     from qbo_connector.logic.records import RecordService
 
     return RecordService(sync_service(), record_store())
@@ -189,7 +205,7 @@ def reset() -> None:
     token_vault.reset_cache()
 
 
-def qbo_client_for(entity, counter=None):  # type: ignore[no-untyped-def]
+def qbo_client_for(entity: LegalEntity, counter: CallCounter | None = None) -> QboClient:
     """A QBO client for a connected legal entity, with its cached access token.
 
     Refresh-token rotation persists through the vault before use; an
@@ -197,12 +213,14 @@ def qbo_client_for(entity, counter=None):  # type: ignore[no-untyped-def]
     """
     from qbo_connector.adapters.qbo_client import QboClient
 
+    if not entity.realm_id:
+        raise ValueError("a QBO client needs a connected legal entity (no realm id)")
     return QboClient(
         entity.realm_id, token_manager(entity), get_settings().qbo_api_base_url, counter=counter
     )
 
 
-def token_manager(entity):  # type: ignore[no-untyped-def]
+def token_manager(entity: LegalEntity) -> TokenManager:
     """The entity's token manager: refreshes under a cross-process lease, and an
     invalid_grant marks the entity "reconnect required"."""
     from qbo_connector.adapters.qbo_auth import token_manager_for

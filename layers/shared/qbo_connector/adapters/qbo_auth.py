@@ -24,6 +24,7 @@ from typing import Protocol
 
 from qbo_connector.adapters import token_cache
 from qbo_connector.adapters.intuit_oauth import (
+    IntuitOAuth,
     OAuthGrantInvalid,
     TokenSet,
     get_oauth,
@@ -51,8 +52,9 @@ class TokenRefresher(Protocol):
     def refresh(self, refresh_token: str, realm_id: str = "") -> TokenSet: ...
 
 
-def default_oauth() -> TokenRefresher:
-    """The process-wide intuitlib client for the configured app."""
+def default_oauth() -> IntuitOAuth:
+    """The process-wide intuitlib client for the configured app: the one builder of it
+    (wiring and the token manager both use it), with the configured HTTP timeout."""
     from qbo_connector.config import get_settings
 
     settings = get_settings()

@@ -329,7 +329,7 @@ class BillSubmission:
     # -- ops ----------------------------------------------------------------------------
 
     def mark_exported(
-        self, org_id: str, le_id: str, ap_invoice_id: str, qbo_bill_id: str | None, operator: str
+        self, org_id: str, le_id: str, ap_invoice_id: Any, qbo_bill_id: str | None, operator: str
     ) -> dict[str, Any]:
         """A duplicate that *is* the existing QBO bill: record it as exported against it."""
         record = self.store.get(org_id, le_id, validate_id(ap_invoice_id, "ap_invoice_id"))

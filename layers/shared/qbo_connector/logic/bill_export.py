@@ -47,7 +47,6 @@ from typing import Any, Protocol
 
 from qbo_connector.logic.bill_payments import BillPayments, money, payment_state, quote
 from qbo_connector.logic.bill_submission import (
-    TYPE_WORDS,
     BillSubmission,
     MasterDataPort,
     QueuePort,
@@ -73,6 +72,7 @@ from qbo_connector.models.faults import (
     QboValidationError,
 )
 from qbo_connector.models.legal_entity import LegalEntity
+from qbo_connector.models.object_types import WORDS
 from qbo_connector.observability import logger
 
 BATCH_SIZE = 30  # Intuit's batch limit
@@ -618,14 +618,13 @@ class BillExportService(BillSubmission, BillPayments):
             match = _REF_DETAIL.search(f"{fault.message} {fault.detail}")
             if match:
                 kind = next(
-                    (k for k in TYPE_WORDS if k.lower() == match.group(1).lower()), match.group(1)
+                    (k for k in WORDS if k.lower() == match.group(1).lower()), match.group(1)
                 )
                 field_name = next(
                     (f for f, k, i in refs if k == kind and i == match.group(2)), None
                 )
                 label = (
-                    names.get((kind, match.group(2)))
-                    or f"{TYPE_WORDS.get(kind, kind)} {match.group(2)}"
+                    names.get((kind, match.group(2))) or f"{WORDS.get(kind, kind)} {match.group(2)}"
                 )
                 return (
                     f"QuickBooks no longer has {label}"
@@ -654,7 +653,7 @@ class BillExportService(BillSubmission, BillPayments):
         )
 
     def _name(self, ctx: Any, kind: str, qbo_id: str) -> str:
-        word = TYPE_WORDS.get(kind, kind)
+        word = WORDS.get(kind, kind)
         try:
             found = self.master.lookup(ctx.org_id, ctx.legal_entity_id, [(kind, qbo_id)])
         except Exception:  # noqa: BLE001 - a name is a nicety in an error message

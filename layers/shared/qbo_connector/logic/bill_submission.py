@@ -29,22 +29,13 @@ from qbo_connector.models.bill import (
 )
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from qbo_connector.models.legal_entity import LegalEntity, validate_id
+from qbo_connector.models.object_types import WORDS
 from qbo_connector.models.record import MasterRecord
 from qbo_connector.observability import logger
 
 # A claim younger than this may belong to a submission between its steps (API Gateway
 # ends a request after 30 s): only an older one left by a crash is taken over.
 CLAIM_GRACE_SECONDS = 120
-TYPE_WORDS = {
-    "Vendor": "vendor",
-    "Account": "account",
-    "Class": "class",
-    "Department": "location",
-    "Item": "item",
-    "Customer": "customer",
-    "TaxCode": "tax code",
-    "Term": "terms",
-}
 
 
 # --------------------------------------------------------------------------------------
@@ -257,7 +248,7 @@ class BillSubmission:
         found = self.master.lookup(org, le, [(kind, qbo_id) for _, kind, qbo_id in refs])
         problems: list[dict[str, str]] = []
         for field_name, kind, qbo_id in refs:
-            word = TYPE_WORDS.get(kind, kind)
+            word = WORDS.get(kind, kind)
             record = found.get((kind, qbo_id))
             if record is None or record.deleted:
                 problems.append(

@@ -31,6 +31,7 @@ from qbo_connector.models.faults import (
     TokenPersistError,
 )
 from qbo_connector.models.legal_entity import LegalEntity
+from qbo_connector.models.object_types import PAYMENT_STATUS, spec
 from qbo_connector.models.record import RecordWrite, content_hash
 from qbo_connector.models.sync_profile import SyncProfile
 from qbo_connector.models.sync_run import Checkpoint, SyncMode, SyncRun, TypeProgress
@@ -46,9 +47,6 @@ MIN_TIME_LEFT_MS = 90_000  # one page of 1000 rows plus saving it fits well insi
 DONE = "done"
 CHECKPOINT = "checkpoint"
 
-QBO_ENTITY = {"Currency": "CompanyCurrency"}  # our type name -> QBO's entity name
-CDC_UNSUPPORTED = frozenset({"TaxCode", "TaxRate"})
-PAYMENT_ENTITIES = ("Bill", "BillPayment")
 
 # Errors that would fail every further call of this run: stop the run, do not go on.
 FATAL: tuple[type[BaseException], ...] = (
@@ -62,7 +60,11 @@ FATAL: tuple[type[BaseException], ...] = (
 
 
 def qbo_entity(object_type: str) -> str:
-    return QBO_ENTITY.get(object_type, object_type)
+    return spec(object_type).qbo_entity
+
+
+def _cdc(object_type: str) -> bool:
+    return spec(object_type).cdc
 
 
 def parse_time(value: str) -> float:
@@ -148,7 +150,7 @@ class ImportEngine:
         types = list(profile.object_types)
         if entity.preferences.multicurrency_enabled is False:
             # Without multicurrency QBO has no Currency list: don't spend a call learning it.
-            types = [t for t in types if t != "Currency"]
+            types = [t for t in types if not spec(t).needs_multicurrency]
         run.object_types = types
         synced = set((entity.last_sync or {}).get("synced_types") or [])
         last_ok = (
@@ -164,9 +166,7 @@ class ImportEngine:
         elif run.mode == SyncMode.PARTIAL and run.since:
             since = parse_time(run.since)
             within = now - since < cdc_window
-            methods = {
-                t: "cdc" if within and t not in CDC_UNSUPPORTED else "updated_since" for t in types
-            }
+            methods = {t: "cdc" if within and _cdc(t) else "updated_since" for t in types}
             run.effective_mode = "partial"
         elif last_ok is None:
             methods = dict.fromkeys(types, "full")
@@ -182,9 +182,7 @@ class ImportEngine:
         else:
             since = last_ok - CDC_OVERLAP_SECONDS
             methods = {
-                t: "full"
-                if t not in synced
-                else ("updated_since" if t in CDC_UNSUPPORTED else "cdc")
+                t: "full" if t not in synced else ("cdc" if _cdc(t) else "updated_since")
                 for t in types
             }
             run.effective_mode = "incremental"
@@ -254,7 +252,7 @@ class ImportEngine:
         payments = profile.import_payments and run.changed_since is not None
         entities = [qbo_entity(t) for t in cdc_types]
         if payments:
-            entities += list(PAYMENT_ENTITIES)
+            entities += list(PAYMENT_STATUS)
         if not entities:
             run.cdc_done = True
             return DONE

@@ -10,7 +10,7 @@ from qbo_connector.logic.connection import ConnectionService, iso
 from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
-from qbo_connector.models.sync_profile import SUPPORTED_OBJECT_TYPES
+from qbo_connector.models.object_types import STORED
 from qbo_connector.observability import logger
 
 
@@ -91,8 +91,7 @@ class LegalEntityService:
                 code="still_connected",
             )
         deleted = {
-            t: self._records.delete_all(entity.org_id, entity.legal_entity_id, t)
-            for t in (*SUPPORTED_OBJECT_TYPES, "Bill", "BillPayment")
+            t: self._records.delete_all(entity.org_id, entity.legal_entity_id, t) for t in STORED
         }
         self._entities.update(
             entity.org_id,
@@ -124,8 +123,7 @@ class LegalEntityService:
             raise NotFound("No such legal entity.", code="legal_entity_not_found")
         revoked = self._connections.forget(entity)
         records = sum(
-            self._records.delete_all(entity.org_id, entity.legal_entity_id, t)
-            for t in (*SUPPORTED_OBJECT_TYPES, "Bill", "BillPayment")
+            self._records.delete_all(entity.org_id, entity.legal_entity_id, t) for t in STORED
         )
         self._entities.delete(entity.org_id, entity.legal_entity_id)
         logger.info(

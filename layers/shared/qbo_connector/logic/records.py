@@ -6,18 +6,18 @@ from typing import Any
 
 from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import InvalidInput
+from qbo_connector.models.object_types import OBJECT_TYPES
 from qbo_connector.models.sync_profile import DEFAULT_OBJECT_TYPES
 
 MAX_PAGE = 500
 
 # Accept the type as QBO names it, lower case, or plural: Vendor, vendor, vendors.
-_TYPES: dict[str, str] = {}
-for _name in DEFAULT_OBJECT_TYPES:
-    _TYPES[_name.lower()] = _name
-    _TYPES[_name.lower() + "s"] = _name
-_TYPES["classes"] = "Class"
-_TYPES["taxcodes"] = "TaxCode"
-_TYPES["currencies"] = "Currency"
+_TYPES: dict[str, str] = {
+    alias: spec.name
+    for spec in OBJECT_TYPES
+    if spec.master_data
+    for alias in (spec.name.lower(), *spec.aliases)
+}
 
 
 def object_type(value: str) -> str:

@@ -10,21 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qbo_connector.models.errors import InvalidInput
+from qbo_connector.models.object_types import MASTER_DATA
 
-# The master data the AP platform codes invoices against, in import order: lists other
-# lists refer to (terms, tax, currencies, accounts) come before vendors and items.
-DEFAULT_OBJECT_TYPES: tuple[str, ...] = (
-    "Vendor",
-    "Account",
-    "Class",
-    "Department",
-    "Item",
-    "Term",
-    "TaxCode",
-    "TaxRate",
-    "Customer",
-    "Currency",
-)
+# The master data the AP platform codes invoices against, in import order.
+DEFAULT_OBJECT_TYPES: tuple[str, ...] = MASTER_DATA
 SUPPORTED_OBJECT_TYPES = frozenset(DEFAULT_OBJECT_TYPES)
 
 # QBO Account.AccountType values (qbo-api-facts.md and Intuit's reference).

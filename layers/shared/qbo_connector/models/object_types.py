@@ -1,0 +1,78 @@
+"""Every QBO object type the connector reads, and its traits, in one table.
+
+A type's traits decide how the import plans it (CDC or a changed-since query), how it is
+queried (QBO's entity name, the `Active` filter), who may skip it (Currency without
+multicurrency), how the records API names it and how an error message says it. A new
+type is one row here; nothing else lists types.
+
+    type         QBO entity        CDC   default  records API     in words
+    Vendor       Vendor            yes   yes      vendor(s)       vendor
+    Account      Account           yes   yes      account(s)      account
+    ...
+    TaxCode      TaxCode           no    yes      taxcode(s)      tax code
+    Currency     CompanyCurrency   yes   yes      currency/ies    currency (multicurrency only)
+    Bill         Bill              yes   no       -               bill       (payment status)
+    BillPayment  BillPayment       yes   no       -               bill payment (payment status)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    name: str  # ours: sync profile, records API, stored records
+    words: str  # how a sentence names one ("location" for Department)
+    entity: str = ""  # QBO's entity name in queries and CDC (default: the name)
+    plural: str = ""  # the records API's plural (default: name + "s", lower case)
+    cdc: bool = True  # ChangeDataCapture serves it (TaxCode and TaxRate: no)
+    master_data: bool = True  # imported for coding, listed by the records API
+    needs_multicurrency: bool = False  # QBO has the list only with multicurrency on
+    payment_status: bool = False  # read from CDC for the bills' payment status
+
+    @property
+    def qbo_entity(self) -> str:
+        return self.entity or self.name
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """The spellings the records API accepts: Vendor, vendor, vendors."""
+        return (self.name.lower(), self.plural or self.name.lower() + "s")
+
+
+# Import order: lists other lists refer to (terms, tax, currencies, accounts) come
+# before vendors and items.
+OBJECT_TYPES: tuple[ObjectType, ...] = (
+    ObjectType("Vendor", "vendor"),
+    ObjectType("Account", "account"),
+    ObjectType("Class", "class", plural="classes"),
+    ObjectType("Department", "location"),
+    ObjectType("Item", "item"),
+    ObjectType("Term", "terms"),
+    ObjectType("TaxCode", "tax code", cdc=False),
+    ObjectType("TaxRate", "tax rate", cdc=False),
+    ObjectType("Customer", "customer"),
+    ObjectType(
+        "Currency",
+        "currency",
+        entity="CompanyCurrency",
+        plural="currencies",
+        needs_multicurrency=True,
+    ),
+    ObjectType("Bill", "bill", master_data=False, payment_status=True),
+    ObjectType("BillPayment", "bill payment", master_data=False, payment_status=True),
+)
+BY_NAME: dict[str, ObjectType] = {spec.name: spec for spec in OBJECT_TYPES}
+WORDS: dict[str, str] = {spec.name: spec.words for spec in OBJECT_TYPES}
+
+MASTER_DATA: tuple[str, ...] = tuple(spec.name for spec in OBJECT_TYPES if spec.master_data)
+PAYMENT_STATUS: tuple[str, ...] = tuple(
+    spec.qbo_entity for spec in OBJECT_TYPES if spec.payment_status
+)
+# Everything a legal entity may have stored (a reset or delete removes all of it).
+STORED: tuple[str, ...] = tuple(spec.name for spec in OBJECT_TYPES)
+
+
+def spec(name: str) -> ObjectType:
+    return BY_NAME[name]

@@ -6,6 +6,7 @@ sparse updates) and returns the object to store, minus Id/SyncToken/MetaData.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ ACCOUNT_TYPES = {
     "Other Income": ("Revenue", "OtherMiscellaneousIncome"),
 }
 LINE_DETAILS = {"AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail"}
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 ATTACHABLE_TARGETS = {"Bill", "BillPayment", "VendorCredit", "Vendor", "Customer", "Item"}
 
 
@@ -137,32 +139,60 @@ def _base_name(value: str) -> str:
 # --- name lists ---------------------------------------------------------------------------
 
 
-def _party(company: Company, entity: str, body: dict[str, Any], own_id: str | None) -> dict:
-    obj = dict(body)
+# Intuit's entity reference: the longest value each name field takes.
+NAME_LIMITS = {"Title": 16, "GivenName": 100, "MiddleName": 100, "FamilyName": 100,
+               "Suffix": 16, "CompanyName": 100, "DisplayName": 500}
+PRINT_ON_CHECK_LIMIT = {"Vendor": 110, "Customer": 110, "Employee": 100}
+NAME_PARTS = ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
+MASKED_SSN = "XXX-XX-XXXX"
+
+
+def _display(obj: dict[str, Any]) -> str:
+    """DisplayName, or Intuit's concatenation of the name parts when it is not supplied.
+
+    Intuit: "The DisplayName attribute or at least one of Title, GivenName, MiddleName,
+    FamilyName, or Suffix attributes are required during create"; CompanyName alone is not
+    enough, and the recorded answer to a body without any is a 2010 whose Detail is a
+    truncated Jackson message.
+    """
     display = obj.get("DisplayName")
     if not display:
-        parts = [obj.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
-        display = " ".join(p for p in parts if p) or obj.get("CompanyName")
+        display = " ".join(str(obj[k]) for k in NAME_PARTS if obj.get(k))
     if not display:
-        raise faults.required("DisplayName")
-    display = _base_name(str(display))
-    if len(display) > 500:
-        raise faults.too_long("DisplayName", 500, len(display))
+        raise faults.QboFault(
+            "2010", "Request has invalid or unsupported property",
+            "Property Name:Can not instanti specified is unsupported or invalid")
+    return _base_name(str(display))
+
+
+def _party(company: Company, entity: str, body: dict[str, Any], own_id: str | None) -> dict:
+    obj = dict(body)
+    display = _display(obj)
+    obj["DisplayName"] = display
+    for key, limit in NAME_LIMITS.items():
+        value = obj.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            raise faults.too_long(key, limit, len(value))
     if ":" in display or '"' in display:
         raise faults.invalid_value("DisplayName", "DisplayName cannot contain a colon or quote")
-    obj["DisplayName"] = display
     obj.setdefault("PrintOnCheckName", display)
-    obj["Balance"] = round(float(obj.get("Balance") or 0), 2)
-    obj["CurrencyRef"] = _currency(company, obj)
-    for key in ("BillAddr", "ShipAddr", "OtherAddr"):
+    check_limit = PRINT_ON_CHECK_LIMIT[entity]
+    if len(str(obj["PrintOnCheckName"])) > check_limit:
+        raise faults.too_long("PrintOnCheckName", check_limit, len(str(obj["PrintOnCheckName"])))
+    for key in ("BillAddr", "ShipAddr", "OtherAddr", "PrimaryAddr"):
         if isinstance(obj.get(key), dict):
             obj[key] = _address(company, obj[key])
+    if entity == "Employee":
+        _employee_fields(obj)
+    else:
+        obj["Balance"] = round(float(obj.get("Balance") or 0), 2)
+        obj["CurrencyRef"] = _currency(company, obj)
     if entity == "Vendor":
         obj["Vendor1099"] = _bool(obj.get("Vendor1099", False))
         term = ref(company, obj, "TermRef", "Term")
         if term:
             obj["TermRef"] = {"value": term["value"]}  # Intuit serves it without a name
-    else:
+    elif entity == "Customer":
         obj["FullyQualifiedName"] = display
         obj["BalanceWithJobs"] = obj["Balance"]
         tax = ref(company, obj, "DefaultTaxCodeRef", "TaxCode") or _default_tax_code(company)
@@ -177,6 +207,25 @@ def _party(company: Company, entity: str, body: dict[str, Any], own_id: str | No
     if obj["Active"]:
         _check_name(company, entity, obj["DisplayName"], own_id, kind)
     return obj
+
+
+def _employee_fields(obj: dict[str, Any]) -> None:
+    """What Intuit adds to or refuses in an Employee (its entity reference)."""
+    obj["BillableTime"] = _bool(obj.get("BillableTime", False))
+    # "If SSN is set, it is masked in the response with XXX-XX-XXXX"; a masked value sent
+    # back keeps the stored one (the sandbox keeps only the mask: it never serves an SSN).
+    if obj.get("SSN"):
+        obj["SSN"] = MASKED_SSN
+    gender = obj.get("Gender")
+    if gender is not None and gender not in ("Male", "Female"):
+        raise faults.invalid_value("Gender", f"Invalid Enumeration : {gender}")
+    for key in ("BirthDate", "HiredDate", "ReleasedDate"):
+        value = obj.get(key)
+        if value is not None and not _DATE.match(str(value)):
+            raise faults.invalid_value(key, f"Property {key} must be a date (yyyy-MM-dd)")
+    for key in ("BillRate", "CostRate"):
+        if obj.get(key) is not None:
+            obj[key] = _number(obj[key], key)
 
 
 def _address(company: Company, addr: dict[str, Any]) -> dict[str, Any]:
@@ -198,6 +247,10 @@ def _default_tax_code(company: Company) -> dict[str, str] | None:
 
 def prepare_vendor(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
     return _party(company, "Vendor", body, own_id)
+
+
+def prepare_employee(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
+    return _party(company, "Employee", body, own_id)
 
 
 def prepare_customer(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
@@ -577,6 +630,7 @@ def prepare_attachable(company: Company, body: dict[str, Any]) -> dict:
 NAME_LIST_PREPARERS: dict[str, Callable[[Company, dict[str, Any], str | None], dict]] = {
     "Vendor": prepare_vendor,
     "Customer": prepare_customer,
+    "Employee": prepare_employee,
     "Account": prepare_account,
     "Class": prepare_class,
     "Department": prepare_department,

@@ -46,6 +46,14 @@ FIELDS: dict[str, frozenset[str]] = {
         PrimaryTaxIdentifier TaxExemptionReasonId IsProject BusinessNumber GSTIN
         GSTRegistrationType IsCISContractor ClientCompanyId ClientEntityId Source TaxRegime
     """),
+    "Employee": _names("""
+        CustomField AttachableRef IntuitId Organization Title GivenName MiddleName
+        FamilyName Suffix FullyQualifiedName CompanyName DisplayName PrintOnCheckName UserId
+        Active V4IDPseudonym PrimaryPhone AlternatePhone Mobile Fax PrimaryEmailAddr WebAddr
+        OtherContactInfo DefaultTaxCodeRef EmployeeType EmployeeNumber SSN PrimaryAddr
+        OtherAddr BillableTime BillRate BirthDate Gender HiredDate ReleasedDate UseTimeEntry
+        CostRate Notes
+    """),
     "Account": _names("""
         CustomField AttachableRef Name SubAccount ParentRef Description FullyQualifiedName
         AccountAlias TxnLocationType Active Classification AccountType AccountSubType

@@ -421,7 +421,7 @@ def test_query_of_an_unknown_entity_and_of_one_not_modelled(server: SandboxServe
         "code": "4001",
         "element": "",
     }
-    for entity in ("Invoice", "Employee", "SalesReceipt", "Estimate"):
+    for entity in ("Invoice", "SalesReceipt", "Estimate", "TimeActivity"):
         none = api(server, tok, "GET", "query", params={"query": f"select * from {entity}"})
         assert none.status_code == 200, none.text
         assert none.json()["QueryResponse"] == {}

@@ -145,6 +145,7 @@ NAME_LIMITS = {"Title": 16, "GivenName": 100, "MiddleName": 100, "FamilyName": 1
 PRINT_ON_CHECK_LIMIT = {"Vendor": 110, "Customer": 110, "Employee": 100}
 NAME_PARTS = ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
 MASKED_SSN = "XXX-XX-XXXX"
+BAD_NAME_CHARACTERS = (":", "\t", "\n", "\r", '"')
 
 
 def _display(obj: dict[str, Any]) -> str:
@@ -173,10 +174,14 @@ def _party(company: Company, entity: str, body: dict[str, Any], own_id: str | No
         value = obj.get(key)
         if isinstance(value, str) and len(value) > limit:
             raise faults.too_long(key, limit, len(value))
-    if ":" in display or '"' in display:
-        raise faults.invalid_value("DisplayName", "DisplayName cannot contain a colon or quote")
-    obj.setdefault("PrintOnCheckName", display)
+    if any(c in display for c in BAD_NAME_CHARACTERS):
+        # Intuit answers a name with a colon, tab or newline with a 6000 (clients map it to
+        # "Names must have at least one character and cannot include tabs, newlines or ':'");
+        # a straight double quote is refused too (UNCONFIRMED for DisplayName: the stricter).
+        raise faults.business("Names must have at least one character and cannot include "
+                              "tabs, newlines or ':'.", "DisplayName")
     check_limit = PRINT_ON_CHECK_LIMIT[entity]
+    obj.setdefault("PrintOnCheckName", display[:check_limit])  # a default never overflows
     if len(str(obj["PrintOnCheckName"])) > check_limit:
         raise faults.too_long("PrintOnCheckName", check_limit, len(str(obj["PrintOnCheckName"])))
     for key in ("BillAddr", "ShipAddr", "OtherAddr", "PrimaryAddr"):

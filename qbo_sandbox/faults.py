@@ -146,8 +146,10 @@ def too_long(element: str, max_len: int, supplied: int) -> QboFault:
     return QboFault(
         "2050",
         "String length is either shorter or longer than supported by specification",
-        f"String length specified does not match the supported length. Min:0 Max:{max_len} "
-        f"supplied:{supplied}",
+        # Recorded: "... Min:0 Max:21 supported. Supplied length:45", thousands with commas
+        # ("Max:1,000 supported. Supplied length:1,016").
+        f"String length specified does not match the supported length. Min:0 Max:{max_len:,} "
+        f"supported. Supplied length:{supplied:,}",
         element,
     )
 

@@ -132,3 +132,70 @@ def test_vendor_customer_and_employee_share_one_name_space(server: SandboxServer
         "Id": e["Id"], "SyncToken": e["SyncToken"], "sparse": True, "Active": False})
     assert api(server, tok, "POST", "vendor", json={
         "DisplayName": "Shared Name"}).status_code == 200
+
+
+# --- 2. Vendor name rules ------------------------------------------------------------------
+
+
+def test_vendor_display_name_limits_as_intuit_answers_them(server: SandboxServer,
+                                                           connected: AuthClient) -> None:
+    tok = connected.access_token
+    at_limit = api(server, tok, "POST", "vendor", json={"DisplayName": "V" * 500})
+    assert at_limit.status_code == 200, at_limit.text
+    assert _error(api(server, tok, "POST", "vendor", json={"DisplayName": "W" * 501})) == {
+        "Message": "String length is either shorter or longer than supported by specification",
+        "Detail": "String length specified does not match the supported length. Min:0 "
+                  "Max:500 supported. Supplied length:501",
+        "code": "2050",
+        "element": "DisplayName",
+    }
+    for key, limit in (("Title", 16), ("GivenName", 100), ("FamilyName", 100),
+                       ("Suffix", 16), ("CompanyName", 100), ("PrintOnCheckName", 110)):
+        err = _error(api(server, tok, "POST", "vendor", json={
+            "DisplayName": f"Limit {key}", key: "x" * (limit + 1)}))
+        assert (err["code"], err["element"]) == ("2050", key)
+        assert err["Detail"].endswith(f"Max:{limit} supported. Supplied length:{limit + 1}")
+    for bad in ("Lumber: North", "Tab\tVendor", "New\nLine"):
+        assert _error(api(server, tok, "POST", "vendor", json={"DisplayName": bad})) == {
+            "Message": "A business validation error has occurred while processing your request",
+            "Detail": "Business Validation Error: Names must have at least one character and "
+                      "cannot include tabs, newlines or ':'.",
+            "code": "6000",
+            "element": "DisplayName",
+        }
+    # Intuit: "The DisplayName attribute or at least one of Title, GivenName, MiddleName,
+    # FamilyName, or Suffix attributes are required during create" -- CompanyName alone is
+    # refused with the (truncated) deserialiser message recorded from Intuit.
+    assert _error(api(server, tok, "POST", "vendor", json={"CompanyName": "Only Co"})) == {
+        "Message": "Request has invalid or unsupported property",
+        "Detail": "Property Name:Can not instanti specified is unsupported or invalid",
+        "code": "2010",
+        "element": "",
+    }
+    parts = api(server, tok, "POST", "vendor", json={
+        "Title": "Ms", "GivenName": "Ada", "FamilyName": "Byron", "Suffix": "Jr"})
+    assert parts.json()["Vendor"]["DisplayName"] == "Ms Ada Byron Jr"
+    company = server.sandbox.company(REALM)
+    assert not any(v.get("CompanyName") == "Only Co" for v in company.objects["Vendor"].values())
+
+
+def test_vendor_deactivation_suffix_and_name_reuse(server: SandboxServer,
+                                                   connected: AuthClient) -> None:
+    tok = connected.access_token
+    made = api(server, tok, "POST", "vendor", json={"DisplayName": "Seasonal Vendor"}).json()
+    v = made["Vendor"]
+    off = api(server, tok, "POST", "vendor", json={
+        "Id": v["Id"], "SyncToken": v["SyncToken"], "sparse": True, "Active": False}).json()
+    off_v = off["Vendor"]
+    assert (off_v["Active"], off_v["DisplayName"]) == (False, "Seasonal Vendor (deleted)")
+    assert off_v["PrintOnCheckName"] == "Seasonal Vendor"  # only the display name is marked
+    # A new vendor may take the freed name; the old one cannot come back under it.
+    again = api(server, tok, "POST", "vendor", json={"DisplayName": "Seasonal Vendor"})
+    assert again.status_code == 200, again.text
+    back = api(server, tok, "POST", "vendor", json={
+        "Id": v["Id"], "SyncToken": off_v["SyncToken"], "sparse": True, "Active": True})
+    assert _error(back) == DUPLICATE_NAME
+    # Sending the suffixed name back (a full update of what was read) keeps one suffix.
+    full = {k: val for k, val in off_v.items() if k not in ("domain", "MetaData")}
+    kept = api(server, tok, "POST", "vendor", json={**full, "Notes": "kept"}).json()["Vendor"]
+    assert kept["DisplayName"] == "Seasonal Vendor (deleted)" and kept["Notes"] == "kept"

@@ -15,10 +15,11 @@ from quickbooks.exceptions import (
 )
 from quickbooks.objects.account import Account
 from quickbooks.objects.attachable import Attachable, AttachableRef
-from quickbooks.objects.base import EmailAddress, Ref
+from quickbooks.objects.base import Address, EmailAddress, Ref
 from quickbooks.objects.bill import Bill
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.customer import Customer
+from quickbooks.objects.employee import Employee
 from quickbooks.objects.detailline import (
     AccountBasedExpenseLine,
     AccountBasedExpenseLineDetail,
@@ -261,3 +262,39 @@ def test_python_quickbooks_reads_purchase_orders(server: SandboxServer, qb: Quic
     read = PurchaseOrder.get(made["Id"], qb=qb)
     assert read.POStatus == "Open" and read.TotalAmt == 75 and read.DocNumber == "PO-QB"
     assert [po.Id for po in PurchaseOrder.filter(POStatus="Open", qb=qb)].count(made["Id"]) == 1
+
+
+def test_python_quickbooks_creates_a_vendor_under_intuits_name_rules(qb: QuickBooks) -> None:
+    vendor = Vendor()
+    vendor.GivenName, vendor.FamilyName = "Grace", "Hopper"
+    vendor.CompanyName = "Hopper Compilers"
+    vendor.BillAddr = Address()
+    vendor.BillAddr.Line1, vendor.BillAddr.City = "1 Navy Way", "Arlington"
+    created = vendor.save(qb=qb)
+    # DisplayName and PrintOnCheckName made from the name parts, as Intuit makes them.
+    assert (created.DisplayName, created.PrintOnCheckName) == ("Grace Hopper", "Grace Hopper")
+    assert created.BillAddr.Id and created.BillAddr.Lat == "INVALID"
+    assert Vendor.get(created.Id, qb=qb).to_dict() == created.to_dict()
+
+    employee = Employee()
+    employee.GivenName, employee.FamilyName = "Alan", "Turing"
+    made = employee.save(qb=qb)
+    assert made.DisplayName == "Alan Turing" and made.BillableTime is False
+    clash = Vendor()
+    clash.DisplayName = "alan turing"
+    with pytest.raises(QuickbooksException) as err:
+        clash.save(qb=qb)
+    assert err.value.error_code == 6240
+    assert err.value.detail == (
+        "The name supplied already exists. : Another customer, vendor or employee is already "
+        "using this name. Please use a different name.")
+
+    too_long = Vendor()
+    too_long.DisplayName = "L" * 501
+    with pytest.raises(QuickbooksException) as err:
+        too_long.save(qb=qb)
+    assert err.value.error_code == 2050
+
+    created.Active = False
+    gone = created.save(qb=qb)
+    assert (gone.Active, gone.DisplayName) == (False, "Grace Hopper (deleted)")

@@ -30,8 +30,8 @@ LOWER |= {k.lower(): v for k, v in ALIASES.items()}
 # Which name index an entity's display name lives in (Vendor, Customer and Employee share
 # one: Intuit's DisplayName "must be unique across all Vendor, Customer, and Employee objects").
 NAME_SPACE = {
-    "Vendor": "party", "Customer": "party", "Employee": "party", "Account": "Account", "Class": "Class",
-    "Department": "Department", "Item": "Item", "Term": "Term",
+    "Vendor": "party", "Customer": "party", "Employee": "party", "Account": "Account",
+    "Class": "Class", "Department": "Department", "Item": "Item", "Term": "Term",
 }
 PARTIES = ("Vendor", "Customer", "Employee")
 DELETED_SUFFIX = " (deleted)"

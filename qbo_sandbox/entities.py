@@ -459,7 +459,13 @@ def _txn_common(company: Company, body: dict[str, Any], today: str) -> dict[str,
             raise faults.too_long("DocNumber", 21, len(doc))
         obj["DocNumber"] = doc
     obj["TxnDate"] = str(obj.get("TxnDate") or today)
+    if company.multicurrency and not obj.get("CurrencyRef"):
+        obj["CurrencyRef"] = {"value": _party_currency(company, obj["VendorRef"])}
     obj["CurrencyRef"] = _currency(company, obj)
+    if company.multicurrency and obj["CurrencyRef"]["value"] != _party_currency(
+            company, obj["VendorRef"]):
+        raise faults.business("The currency of the transaction must match the vendor's "
+                              "currency.", "CurrencyRef")
     for key, entity in (("DepartmentRef", "Department"), ("SalesTermRef", "Term")):
         r = ref(company, obj, key, entity)
         if r:
@@ -474,11 +480,47 @@ def _txn_common(company: Company, body: dict[str, Any], today: str) -> dict[str,
     elif company.objects["Account"][ap["value"]].get("AccountType") != "Accounts Payable":
         raise faults.business("APAccountRef must be an Accounts Payable account", "APAccountRef")
     obj["APAccountRef"] = ap
-    if company.multicurrency:
-        obj["ExchangeRate"] = float(obj.get("ExchangeRate") or 1)
-    else:
-        obj.pop("ExchangeRate", None)
+    _exchange_rate(company, obj)
     return obj
+
+
+def _exchange_rate(company: Company, obj: dict[str, Any]) -> None:
+    """Intuit: ExchangeRate is "the number of home currency units it takes to equal one unit
+    of currency specified by CurrencyRef", default 1, applicable with multicurrency only.
+    A home-currency transaction has 1; a foreign one the rate sent, else the rate QBO keeps
+    for the currency (here a fixed table, so the sandbox stays deterministic)."""
+    if not company.multicurrency:
+        obj.pop("ExchangeRate", None)
+        return
+    code = obj["CurrencyRef"]["value"]
+    if code == company.home_currency:
+        obj["ExchangeRate"] = 1
+        return
+    given = obj.get("ExchangeRate")
+    if given is None:
+        obj["ExchangeRate"] = market_rate(code, company.home_currency)
+        return
+    try:
+        rate = -1.0 if isinstance(given, bool) else round(float(given), 6)
+    except (TypeError, ValueError):
+        rate = -1.0
+    if rate <= 0:
+        raise faults.invalid_value("ExchangeRate",
+                                   "Property ExchangeRate must be a positive number")
+    obj["ExchangeRate"] = rate
+
+
+# Home-currency value of one unit (USD per unit), fixed so that the sandbox is deterministic.
+USD_PER_UNIT = {"USD": 1.0, "CAD": 0.74, "EUR": 1.08, "GBP": 1.27, "AUD": 0.66, "MXN": 0.058}
+
+
+def market_rate(code: str, home: str) -> float:
+    return round(USD_PER_UNIT.get(code, 1.0) / USD_PER_UNIT.get(home, 1.0), 6)
+
+
+def _party_currency(company: Company, vendor_ref: dict[str, str]) -> str:
+    vendor = company.objects["Vendor"].get(vendor_ref["value"]) or {}
+    return str((vendor.get("CurrencyRef") or {}).get("value") or company.home_currency)
 
 
 def prepare_bill(
@@ -543,15 +585,23 @@ def prepare_bill_payment(
         detail = dict(obj.get("CheckPayment") or {})
         detail["BankAccountRef"] = ref(company, detail, "BankAccountRef", "Account",
                                        required=True, element="CheckPayment.BankAccountRef")
-        detail.setdefault("PrintStatus", "NotSet")
+        _pay_from(company, detail["BankAccountRef"], "Bank", "CheckPayment.BankAccountRef")
+        status = detail.setdefault("PrintStatus", "NotSet")
+        if status not in PRINT_STATUSES:
+            raise faults.invalid_value("CheckPayment.PrintStatus",
+                                       f"Invalid Enumeration : {status}")
         obj["CheckPayment"] = detail
         obj.pop("CreditCardPayment", None)
+        pay_from = detail["BankAccountRef"]["value"]
     else:
         detail = dict(obj.get("CreditCardPayment") or {})
         detail["CCAccountRef"] = ref(company, detail, "CCAccountRef", "Account", required=True,
                                      element="CreditCardPayment.CCAccountRef")
+        _pay_from(company, detail["CCAccountRef"], "Credit Card",
+                  "CreditCardPayment.CCAccountRef")
         obj["CreditCardPayment"] = detail
         obj.pop("CheckPayment", None)
+        pay_from = detail["CCAccountRef"]["value"]
     if obj.get("TotalAmt") is None:
         raise faults.required("TotalAmt")
     total = _number(obj["TotalAmt"], "TotalAmt")
@@ -559,7 +609,22 @@ def prepare_bill_payment(
         raise faults.business("TotalAmt cannot be negative", "TotalAmt")
     obj["TotalAmt"] = total
     obj["TxnDate"] = str(obj.get("TxnDate") or today)
+    if company.multicurrency and not obj.get("CurrencyRef"):
+        obj["CurrencyRef"] = {"value": _party_currency(company, obj["VendorRef"])}
     obj["CurrencyRef"] = _currency(company, obj)
+    currency = obj["CurrencyRef"]["value"]
+    if company.multicurrency:
+        if currency != _party_currency(company, obj["VendorRef"]):
+            raise faults.business("The currency of the transaction must match the vendor's "
+                                  "currency.", "CurrencyRef")
+        acct_currency = (company.objects["Account"][pay_from].get("CurrencyRef") or {}).get(
+            "value", company.home_currency)
+        if acct_currency not in (currency, company.home_currency):
+            raise faults.business("The payment account's currency must be the home currency "
+                                  "or the transaction's currency.",
+                                  "CheckPayment.BankAccountRef" if pay_type == "Check"
+                                  else "CreditCardPayment.CCAccountRef")
+    _exchange_rate(company, obj)
     applied: dict[str, float] = {}
     bills: set[str] = set()
     credits: set[str] = set()
@@ -585,6 +650,9 @@ def prepare_bill_payment(
             if target["VendorRef"]["value"] != obj["VendorRef"]["value"]:
                 raise faults.business(f"{txn_type} {txn_id} belongs to another vendor",
                                       "Line.LinkedTxn")
+            if (target.get("CurrencyRef") or {}).get("value", currency) != currency:
+                raise faults.business(f"{txn_type} {txn_id} is in another currency",
+                                      "Line.LinkedTxn")
             out_links.append({"TxnId": txn_id, "TxnType": txn_type})
             applied[txn_id] = round(applied.get(txn_id, 0.0) + amt, 2)
             (credits if txn_type == "VendorCredit" else bills).add(txn_id)
@@ -608,6 +676,20 @@ def prepare_bill_payment(
                 f"The amount applied to {what} {txn_id} ({amt:.2f}) exceeds its open balance "
                 f"({open_balance:.2f})", "Line.Amount")
     return obj, applied
+
+
+PRINT_STATUSES = ("NotSet", "NeedToPrint", "PrintComplete")
+
+
+def _pay_from(company: Company, account: dict[str, str] | None, acct_type: str,
+              element: str) -> None:
+    """Intuit's reference: a check pays from a Bank account, a card payment from a Credit
+    Card account; anything else is a business validation error (6000)."""
+    assert account is not None
+    found = company.objects["Account"][account["value"]].get("AccountType")
+    if found != acct_type:
+        raise faults.business(f"{element} must be a {acct_type} account; account "
+                              f"{account['value']} is {found}.", element)
 
 
 def prepare_attachable(company: Company, body: dict[str, Any]) -> dict:

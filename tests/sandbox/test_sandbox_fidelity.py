@@ -7,7 +7,6 @@ Accounting API, minor version 75) and Intuit's published samples, field by field
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -199,3 +198,110 @@ def test_vendor_deactivation_suffix_and_name_reuse(server: SandboxServer,
     full = {k: val for k, val in off_v.items() if k not in ("domain", "MetaData")}
     kept = api(server, tok, "POST", "vendor", json={**full, "Notes": "kept"}).json()["Vendor"]
     assert kept["DisplayName"] == "Seasonal Vendor (deleted)" and kept["Notes"] == "kept"
+
+
+# --- 3. BillPayment: the paying account and the currency -----------------------------------
+
+
+def _payment(server: SandboxServer, bill_id: str, amount: float, pay_type: str,
+             account: str, vendor: str = "Hicks Hardware") -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "VendorRef": {"value": vendor_id(server, vendor)}, "PayType": pay_type,
+        "TotalAmt": amount,
+        "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": bill_id, "TxnType": "Bill"}]}]}
+    if pay_type == "Check":
+        body["CheckPayment"] = {"BankAccountRef": {"value": account_id(server, account)}}
+    else:
+        body["CreditCardPayment"] = {"CCAccountRef": {"value": account_id(server, account)}}
+    return body
+
+
+def test_bill_payment_pays_from_a_bank_or_credit_card_account_only(
+        server: SandboxServer, connected: AuthClient) -> None:
+    tok = connected.access_token
+    bill = api(server, tok, "POST", "bill", json=bill_body(server, 50.0)).json()["Bill"]
+    wrong_bank = _error(api(server, tok, "POST", "billpayment", json=_payment(
+        server, bill["Id"], 10, "Check", "Mastercard")))
+    assert wrong_bank == {
+        "Message": "A business validation error has occurred while processing your request",
+        "Detail": "Business Validation Error: CheckPayment.BankAccountRef must be a Bank "
+                  f"account; account {account_id(server, 'Mastercard')} is Credit Card.",
+        "code": "6000",
+        "element": "CheckPayment.BankAccountRef",
+    }
+    wrong_card = _error(api(server, tok, "POST", "billpayment", json=_payment(
+        server, bill["Id"], 10, "CreditCard", "Checking")))
+    assert (wrong_card["code"], wrong_card["element"]) == (
+        "6000", "CreditCardPayment.CCAccountRef")
+    assert wrong_card["Detail"].endswith("must be a Credit Card account; account "
+                                         f"{account_id(server, 'Checking')} is Bank.")
+    expense = _error(api(server, tok, "POST", "billpayment", json=_payment(
+        server, bill["Id"], 10, "Check", "Supplies")))
+    assert expense["code"] == "6000"
+    bad_status = _payment(server, bill["Id"], 10, "Check", "Checking")
+    bad_status["CheckPayment"]["PrintStatus"] = "Printed"
+    assert _error(api(server, tok, "POST", "billpayment", json=bad_status))["code"] == "2010"
+    # Nothing was stored by the refusals: the bill is still fully open.
+    assert api(server, tok, "GET", f"bill/{bill['Id']}").json()["Bill"]["Balance"] == 50.0
+    card = api(server, tok, "POST", "billpayment", json=_payment(
+        server, bill["Id"], 20, "CreditCard", "Visa")).json()["BillPayment"]
+    assert card["CreditCardPayment"] == {"CCAccountRef": {
+        "value": account_id(server, "Visa"), "name": "Visa"}}
+    assert "CheckPayment" not in card and "ExchangeRate" not in card  # no multicurrency
+    check = api(server, tok, "POST", "billpayment", json=_payment(
+        server, bill["Id"], 30, "Check", "Savings")).json()["BillPayment"]
+    assert check["CheckPayment"] == {"BankAccountRef": {
+        "value": account_id(server, "Savings"), "name": "Savings"}, "PrintStatus": "NotSet"}
+    assert api(server, tok, "GET", f"bill/{bill['Id']}").json()["Bill"]["Balance"] == 0
+
+
+MC_REALM = "9130350000000009"
+
+
+def test_multicurrency_bill_payment_exchange_rate(server: SandboxServer) -> None:
+    from .helpers import connect
+
+    sb = server.sandbox
+    sb.create_company(MC_REALM, "Multicurrency Co", admins=["craig"], multicurrency=True)
+    tok = connect(server, MC_REALM).access_token
+    company = sb.company(MC_REALM)
+
+    def acct(name: str) -> str:
+        return next(i for i, a in company.objects["Account"].items() if a["Name"] == name)
+
+    def post(path: str, body: dict[str, Any]) -> Any:
+        return api(server, tok, "POST", path, MC_REALM, json=body)
+
+    cad = post("vendor", {"DisplayName": "Maple Supplies", "CurrencyRef": {"value": "CAD"}})
+    cad_id = cad.json()["Vendor"]["Id"]
+    assert cad.json()["Vendor"]["CurrencyRef"] == {"value": "CAD", "name": "Canadian Dollar"}
+    line = [{"Amount": 100.0, "DetailType": "AccountBasedExpenseLineDetail",
+             "AccountBasedExpenseLineDetail": {"AccountRef": {"value": acct("Supplies")}}}]
+    bill = post("bill", {"VendorRef": {"value": cad_id}, "Line": line}).json()["Bill"]
+    # The vendor's currency by default, at the rate QBO keeps when none is sent.
+    assert bill["CurrencyRef"] == {"value": "CAD", "name": "Canadian Dollar"}
+    assert bill["ExchangeRate"] == 0.74
+    wrong = post("bill", {"VendorRef": {"value": cad_id}, "Line": line,
+                          "CurrencyRef": {"value": "EUR"}})
+    assert (_error(wrong)["code"], _error(wrong)["element"]) == ("6000", "CurrencyRef")
+
+    pay = {"VendorRef": {"value": cad_id}, "PayType": "Check", "TotalAmt": 40.0,
+           "CheckPayment": {"BankAccountRef": {"value": acct("Checking")}},
+           "Line": [{"Amount": 40.0, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}]}
+    paid = post("billpayment", pay).json()["BillPayment"]
+    assert (paid["CurrencyRef"]["value"], paid["ExchangeRate"]) == ("CAD", 0.74)
+    given = post("billpayment", {**pay, "ExchangeRate": 0.7512345678}).json()["BillPayment"]
+    assert given["ExchangeRate"] == 0.751235
+    assert _error(post("billpayment", {**pay, "ExchangeRate": 0}))["code"] == "2010"
+    assert _error(post("billpayment", {**pay, "CurrencyRef": {"value": "USD"}}))[
+        "code"] == "6000"
+
+    usd_vendor = next(i for i, v in company.objects["Vendor"].items()
+                      if v["DisplayName"] == "Hicks Hardware")
+    usd_bill = post("bill", {"VendorRef": {"value": usd_vendor}, "Line": line}).json()["Bill"]
+    assert (usd_bill["CurrencyRef"]["value"], usd_bill["ExchangeRate"]) == ("USD", 1)
+    home = post("billpayment", {
+        **pay, "VendorRef": {"value": usd_vendor}, "ExchangeRate": 1.3,
+        "Line": [{"Amount": 40.0, "LinkedTxn": [{"TxnId": usd_bill["Id"],
+                                                 "TxnType": "Bill"}]}]}).json()["BillPayment"]
+    assert home["ExchangeRate"] == 1  # the home currency is always 1

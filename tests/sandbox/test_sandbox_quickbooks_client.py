@@ -19,11 +19,11 @@ from quickbooks.objects.base import Address, EmailAddress, Ref
 from quickbooks.objects.bill import Bill
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.customer import Customer
-from quickbooks.objects.employee import Employee
 from quickbooks.objects.detailline import (
     AccountBasedExpenseLine,
     AccountBasedExpenseLineDetail,
 )
+from quickbooks.objects.employee import Employee
 from quickbooks.objects.preferences import Preferences
 from quickbooks.objects.vendor import Vendor
 

@@ -305,3 +305,82 @@ def test_multicurrency_bill_payment_exchange_rate(server: SandboxServer) -> None
         "Line": [{"Amount": 40.0, "LinkedTxn": [{"TxnId": usd_bill["Id"],
                                                  "TxnType": "Bill"}]}]}).json()["BillPayment"]
     assert home["ExchangeRate"] == 1  # the home currency is always 1
+
+
+# --- 4. Unknown properties inside nested objects --------------------------------------------
+
+
+def _unrecognized(cls: str, name: str) -> dict[str, str]:
+    return {
+        "Message": "Request has invalid or unsupported property",
+        "Detail": f'Property Name:Unrecognized field "{name}" (class '
+                  f"com.intuit.schema.finance.v3.{cls}), not marked as ignorable",
+        "code": "2010",
+        "element": name,
+    }
+
+
+def test_unknown_properties_in_nested_objects_are_2010(server: SandboxServer,
+                                                       connected: AuthClient) -> None:
+    tok = connected.access_token
+    company = server.sandbox.company(REALM)
+    before = {e: len(company.objects[e]) for e in ("Vendor", "Bill", "BillPayment")}
+    hicks = vendor_id(server, "Hicks Hardware")
+    cases: list[tuple[str, dict[str, Any], tuple[str, str]]] = [
+        ("vendor", {"DisplayName": "N1", "BillAddr": {"Line1": "x", "Street": "y"}},
+         ("PhysicalAddress", "Street")),
+        ("vendor", {"DisplayName": "N2", "PrimaryEmailAddr": {"Address": "a@b.c", "Mail": 1}},
+         ("EmailAddress", "Mail")),
+        ("vendor", {"DisplayName": "N3", "PrimaryPhone": {"FreeFormNumber": "1", "Ext": "2"}},
+         ("TelephoneNumber", "Ext")),
+        ("vendor", {"DisplayName": "N4", "WebAddr": {"URL": "http://x"}},
+         ("WebSiteAddress", "URL")),
+        ("vendor", {"DisplayName": "N5", "TermRef": {"value": "1", "id": "1"}},
+         ("ReferenceType", "id")),
+        ("vendor", {"DisplayName": "N6", "MetaData": {"CreateTime": "x", "Author": "me"}},
+         ("ModificationMetaData", "Author")),
+        ("bill", {**bill_body(server), "VendorRef": {"value": hicks, "Name": "Hicks"}},
+         ("ReferenceType", "Name")),
+        ("bill", {**bill_body(server), "Line": [{
+            "Amount": 1, "DetailType": "AccountBasedExpenseLineDetail",
+            "AccountBasedExpenseLineDetail": {"AccountRef": {
+                "value": account_id(server, "Supplies"), "label": "Supplies"}}}]},
+         ("ReferenceType", "label")),
+        ("bill", {**bill_body(server), "Line": [{
+            "Amount": 1, "DetailType": "AccountBasedExpenseLineDetail",
+            "LinkedTxn": [{"TxnId": "1", "TxnType": "PurchaseOrder", "LineId": "1"}],
+            "AccountBasedExpenseLineDetail": {"AccountRef": {
+                "value": account_id(server, "Supplies")}}}]},
+         ("LinkedTxn", "LineId")),
+        ("billpayment", {
+            "VendorRef": {"value": hicks}, "PayType": "Check", "TotalAmt": 1,
+            "CheckPayment": {"BankAccountRef": {"value": account_id(server, "Checking")},
+                             "CheckNum": "101"},
+            "Line": [{"Amount": 1, "LinkedTxn": [{"TxnId": "1", "TxnType": "Bill"}]}]},
+         ("BillPaymentCheck", "CheckNum")),
+        ("billpayment", {
+            "VendorRef": {"value": hicks}, "PayType": "CreditCard", "TotalAmt": 1,
+            "CreditCardPayment": {"CCAccountRef": {"value": account_id(server, "Visa")},
+                                  "Last4": "4242"},
+            "Line": [{"Amount": 1, "LinkedTxn": [{"TxnId": "1", "TxnType": "Bill"}]}]},
+         ("BillPaymentCreditCard", "Last4")),
+        ("billpayment", {
+            "VendorRef": {"value": hicks}, "PayType": "Check", "TotalAmt": 1,
+            "CheckPayment": {"BankAccountRef": {"value": account_id(server, "Checking")}},
+            "Line": [{"Amount": 1, "LinkedTxn": [{"TxnId": "1", "TxnType": "Bill",
+                                                  "Amount": 1}]}]},
+         ("LinkedTxn", "Amount")),
+    ]
+    for path, body, (cls, name) in cases:
+        assert _error(api(server, tok, "POST", path, json=body)) == _unrecognized(cls, name), (
+            path, cls, name)
+    assert {e: len(company.objects[e]) for e in before} == before  # nothing stored
+    # Every documented nested property still passes.
+    ok = api(server, tok, "POST", "vendor", json={
+        "DisplayName": "Nested OK",
+        "BillAddr": {"Line1": "1 A St", "Line2": "", "City": "X", "Country": "USA",
+                     "CountrySubDivisionCode": "CA", "PostalCode": "94000", "Note": "n"},
+        "PrimaryEmailAddr": {"Address": "ok@example.com"},
+        "PrimaryPhone": {"FreeFormNumber": "555-0100"}, "WebAddr": {"URI": "https://x.test"},
+        "TermRef": {"value": next(iter(company.objects["Term"])), "name": "t", "type": ""}})
+    assert ok.status_code == 200, ok.text

@@ -384,3 +384,40 @@ def test_unknown_properties_in_nested_objects_are_2010(server: SandboxServer,
         "PrimaryPhone": {"FreeFormNumber": "555-0100"}, "WebAddr": {"URI": "https://x.test"},
         "TermRef": {"value": next(iter(company.objects["Term"])), "name": "t", "type": ""}})
     assert ok.status_code == 200, ok.text
+
+
+# --- 5. minorversion ------------------------------------------------------------------------
+
+
+def test_every_minorversion_is_answered_as_75(server: SandboxServer,
+                                              connected: AuthClient) -> None:
+    """Intuit, since 1 August 2025: a minorversion below 75 is ignored and answered as 75,
+    and none at all defaults to 75 (no longer to the base version)."""
+    import requests
+
+    from qbo_sandbox.api import SERVED_MINOR_VERSION
+
+    tok = connected.access_token
+    server.sandbox.freeze_clock("2026-11-25T10:00:00-08:00")  # same envelope time for all
+    bill = api(server, tok, "POST", "bill", json=bill_body(server)).json()["Bill"]
+    paths = [f"bill/{bill['Id']}", f"vendor/{bill['VendorRef']['value']}", "preferences",
+             f"companyinfo/{REALM}"]
+    headers = {"Authorization": f"Bearer {tok}", "Accept": "application/json"}
+    for path in paths:
+        url = f"{server.base_url}/v3/company/{REALM}/{path}"
+        at_75 = requests.get(url, headers=headers, params={"minorversion": "75"}, timeout=10)
+        assert at_75.status_code == 200
+        for sent in (None, "1", "4", "40", "65", "74"):
+            params = {} if sent is None else {"minorversion": sent}
+            other = requests.get(url, headers=headers, params=params, timeout=10)
+            assert (other.status_code, other.content) == (200, at_75.content), (path, sent)
+    assert SERVED_MINOR_VERSION == 75
+    recent = server.sandbox.calls.snapshot(REALM)["recent"]
+    assert [c["minorversion"] for c in recent[-7:]] == ["75", None, "1", "4", "40", "65", "74"]
+
+
+def test_the_connector_targets_the_served_minor_version() -> None:
+    from qbo_connector.adapters.qbo_client import MINOR_VERSION
+    from qbo_sandbox.api import SERVED_MINOR_VERSION
+
+    assert MINOR_VERSION == SERVED_MINOR_VERSION == 75

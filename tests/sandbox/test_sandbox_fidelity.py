@@ -93,8 +93,8 @@ def test_employee_create_read_query_update_as_intuit_serves_it(
     assert active_only["QueryResponse"] == {"totalCount": 0}
     cdc = api(server, tok, "GET", "cdc", params={
         "entities": "Employee", "changedSince": "2000-01-01T00:00:00-08:00"}).json()
-    assert [e["Id"] for e in cdc["CDCResponse"][0]["QueryResponse"][0]["Employee"]] == [
-        emp["Id"]]
+    changed = cdc["CDCResponse"][0]["QueryResponse"][0]["Employee"]
+    assert [e for e in changed if e["Id"] == emp["Id"]] == [gone]
 
 
 def test_employee_refuses_what_intuit_refuses(server: SandboxServer,
@@ -421,3 +421,72 @@ def test_the_connector_targets_the_served_minor_version() -> None:
     from qbo_sandbox.api import SERVED_MINOR_VERSION
 
     assert MINOR_VERSION == SERVED_MINOR_VERSION == 75
+
+
+# --- 6. Seed data ---------------------------------------------------------------------------
+
+
+def _content(company: Any) -> dict[str, Any]:
+    """A company's objects without their timestamps (the clock moves between creations)."""
+    return {e: {i: {k: v for k, v in o.items() if k != "MetaData"} for i, o in objs.items()}
+            for e, objs in company.objects.items()}
+
+
+def test_the_default_company_is_seeded_with_ap_transactions(server: SandboxServer) -> None:
+    company = server.sandbox.company(REALM)
+    kinds = {a["AccountType"] for a in company.objects["Account"].values()}
+    assert {"Bank", "Credit Card", "Accounts Payable"} <= kinds
+    assert sorted(e["DisplayName"] for e in company.objects["Employee"].values()) == [
+        "Emily Platt", "John Johnson"]
+    payments = list(company.objects["BillPayment"].values())
+    assert {p["PayType"] for p in payments} == {"Check", "CreditCard"}
+    printed = [p for p in payments if p.get("DocNumber") == "1045"]
+    assert printed[0]["CheckPayment"]["PrintStatus"] == "PrintComplete"
+    partly = company.objects["Bill"][printed[0]["Line"][0]["LinkedTxn"][0]["TxnId"]]
+    assert 0 < partly["Balance"] < partly["TotalAmt"]  # a partial payment
+    credits = sorted(company.objects["VendorCredit"].values(), key=lambda v: int(v["Id"]))
+    assert [(v["TotalAmt"], v["Balance"]) for v in credits] == [(20.0, 0.0), (25.0, 25.0)]
+    assert any(link["TxnType"] == "VendorCredit" for p in payments for line in p["Line"]
+               for link in line["LinkedTxn"])
+    pos = sorted(company.objects["PurchaseOrder"].values(), key=lambda p: p["DocNumber"])
+    assert [(p["DocNumber"], p["POStatus"], p["ManuallyClosed"], len(p["LinkedTxn"]))
+            for p in pos] == [("1001", "Open", False, 0), ("1002", "Open", False, 1),
+                              ("1003", "Closed", False, 1), ("1004", "Closed", True, 0)]
+    # Deterministic: another company from the same seed has the same objects and Ids.
+    other = server.sandbox.create_company("9130350000000005", admins=["craig"])
+    assert _content(other) == _content(company)
+
+
+def test_large_sizes_get_payment_accounts_payments_credits_and_pos(
+        server: SandboxServer) -> None:
+    sb = server.sandbox
+    sizes = {"Vendor": 40, "Bill": 200, "Employee": 5}
+    company = sb.create_company("9130350000000006", admins=["craig"], seed="empty",
+                                sizes=sizes)
+    counts = {e: len(company.objects[e]) for e in
+              ("Vendor", "Employee", "BillPayment", "VendorCredit", "PurchaseOrder")}
+    assert counts == {"Vendor": 40, "Employee": 5, "BillPayment": 20, "VendorCredit": 10,
+                      "PurchaseOrder": 10}
+    kinds = sorted(a["AccountType"] for a in company.objects["Account"].values())
+    assert kinds == ["Accounts Payable", "Bank", "Credit Card", "Expense"]
+    payments = list(company.objects["BillPayment"].values())
+    assert {p["PayType"] for p in payments} == {"Check", "CreditCard"}
+    bills = company.objects["Bill"]
+    paid = [bills[p["Line"][0]["LinkedTxn"][0]["TxnId"]] for p in payments]
+    assert any(b["Balance"] == 0 for b in paid) and any(b["Balance"] > 0 for b in paid)
+    pos = list(company.objects["PurchaseOrder"].values())
+    billed = [p for p in pos if p["LinkedTxn"]]
+    assert {p["POStatus"] for p in pos} == {"Open", "Closed"}
+    assert any(p["POStatus"] == "Open" for p in billed)  # partly billed and still open
+    assert any(p["POStatus"] == "Open" and not p["LinkedTxn"] for p in pos)
+    again = sb.create_company("9130350000000007", admins=["craig"], seed="empty", sizes=sizes)
+    # Same seed and sizes, another realm: the same shapes and Ids (vendors drawn per realm).
+    assert {e: sorted(v) for e, v in again.objects.items()} == {
+        e: sorted(v) for e, v in company.objects.items()}
+    explicit = sb.create_company("9130350000000008", admins=["craig"], seed="empty", sizes={
+        "Vendor": 3, "Bill": 6, "PurchaseOrder": 3, "BillPayment": 2})
+    assert (len(explicit.objects["PurchaseOrder"]), len(explicit.objects["BillPayment"]),
+            len(explicit.objects["VendorCredit"])) == (3, 2, 0)
+    with pytest.raises(ValueError):
+        sb.create_company("9130350000000010", admins=["craig"], seed="empty",
+                          sizes={"Invoice": 1})

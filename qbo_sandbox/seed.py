@@ -118,6 +118,30 @@ def _preferences(now: float, multicurrency: bool, warn_dup: bool) -> dict[str, A
             "MultiCurrencyEnabled": multicurrency, "HomeCurrency": {"value": "USD"},
         },
         "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},
+        # The sections Intuit's Preferences sample also carries (sales side, reports, time).
+        "EmailMessagesPrefs": {
+            "InvoiceMessage": {"Subject": "Invoice from Craig's Design and Landscaping Services",
+                               "Message": "Your invoice is attached."},
+            "EstimateMessage": {"Subject": "Estimate", "Message": "Please review the estimate."},
+            "SalesReceiptMessage": {"Subject": "Sales Receipt",
+                                    "Message": "Your sales receipt is attached."},
+            "StatementMessage": {"Subject": "Statement", "Message": "Your statement is attached."},
+        },
+        "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True,
+                                    "QuantityWithPriceAndRate": True, "QuantityOnHand": True},
+        "SalesFormsPrefs": {
+            "CustomTxnNumbers": False, "AllowDeposit": True, "AllowDiscount": True,
+            "AllowEstimates": True, "AllowServiceDate": False, "AllowShipping": False,
+            "AutoApplyCredit": True, "AutoApplyPayments": True,
+            "DefaultCustomerMessage": "Thank you for your business and have a great day!",
+            "EmailCopyToCompany": False, "ETransactionEnabledStatus": "NotApplicable",
+            "ETransactionAttachPDF": False, "ETransactionPaymentEnabled": False,
+            "IPNSupportEnabled": False, "UsingPriceLevels": False,
+        },
+        "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
+        "TimeTrackingPrefs": {"UseServices": True, "BillCustomers": True,
+                              "ShowBillRateToAll": False, "WorkWeekStartDate": "Monday",
+                              "MarkTimeEntriesBillable": True},
         "OtherPrefs": {"NameValue": [
             {"Name": "SalesFormsPrefs.DefaultCustomerMessage",
              "Value": "Thank you for your business and have a great day!"},
@@ -133,10 +157,15 @@ def _preferences(now: float, multicurrency: bool, warn_dup: bool) -> dict[str, A
 
 def _company_info(company: Company, now: float) -> dict[str, Any]:
     t = intuit_time(now)
+    address = {"Id": "1", "Line1": "123 Sierra Way", "City": "San Pablo",
+               "CountrySubDivisionCode": "CA", "PostalCode": "87999"}
     return {
         "CompanyName": company.name, "LegalName": company.name,
-        "CompanyAddr": {"Id": "1", "Line1": "123 Sierra Way", "City": "San Pablo",
-                        "CountrySubDivisionCode": "CA", "PostalCode": "87999"},
+        "CompanyAddr": dict(address),
+        # Intuit's CompanyInfo sample serves the legal and customer-facing addresses and the
+        # phone too (all three addresses Id "1" when they are the same).
+        "CustomerCommunicationAddr": dict(address), "LegalAddr": dict(address),
+        "PrimaryPhone": {"FreeFormNumber": "(650) 555-4444"},
         "Country": company.country, "Email": {"Address": "noreply@quickbooks.com"},
         "WebAddr": {}, "FiscalYearStartMonth": "January", "SupportedLanguages": "en",
         "CompanyStartDate": local_date(now), "DefaultTimeZone": "America/Los_Angeles",

@@ -94,7 +94,7 @@ class AccountingApi:
                 return self.env({"Preferences": company.prefs})
             entity = canonical(head)
             if entity is None or entity not in ENTITIES:
-                raise faults.unsupported(f"{method} {rest[0]}")
+                raise faults.unknown_resource(req.path, req.base_url)
             if method == "GET" and len(rest) == 2:
                 return self.env({entity: self.store.read(company, entity, rest[1])})
             if method == "POST" and len(rest) == 1:

@@ -92,8 +92,11 @@ def ref(
         return None
     value = str(value)
     target = company.objects[entity].get(value)
-    if target is None or target.get("Active") is False:
+    if target is None:
         raise faults.invalid_reference(element, entity, value)
+    if target.get("Active") is False:
+        # What Intuit answers for a transaction naming an inactive account, vendor, item...
+        raise faults.not_found(entity, value)
     name = company.display_name(entity, target) or target.get("Name")
     out: dict[str, Any] = {"value": value}
     if name:

@@ -490,3 +490,66 @@ def test_large_sizes_get_payment_accounts_payments_credits_and_pos(
     with pytest.raises(ValueError):
         sb.create_company("9130350000000010", admins=["craig"], seed="empty",
                           sizes={"Invoice": 1})
+
+
+# --- 8. Fault Detail texts as Intuit words them ---------------------------------------------
+
+
+def test_fault_details_as_recorded_from_intuit(server: SandboxServer,
+                                               connected: AuthClient) -> None:
+    """Each Detail below is copied from a recorded Intuit answer (published client test
+    fixtures and issue threads), not paraphrased."""
+    tok = connected.access_token
+    assert _error(api(server, tok, "GET", "bill/999999")) == {
+        "Message": "Object Not Found",
+        "Detail": "Object Not Found : Something you're trying to use has been made inactive. "
+                  "Check the fields with accounts, customers, items, vendors or employees.",
+        "code": "610",
+        "element": "",
+    }
+    missing_vendor = {**bill_body(server), "VendorRef": {"value": "540123582"}}
+    assert _error(api(server, tok, "POST", "bill", json=missing_vendor)) == {
+        "Message": "Invalid Reference Id",
+        "Detail": "Invalid Reference Id : Names element id 540123582 not found",
+        "code": "2500",
+        "element": "VendorRef",
+    }
+    missing_account = bill_body(server)
+    missing_account["Line"][0]["AccountBasedExpenseLineDetail"]["AccountRef"] = {
+        "value": "2109"}
+    err = _error(api(server, tok, "POST", "bill", json=missing_account))
+    assert err["Detail"] == "Invalid Reference Id : Accounts element id 2109 not found"
+    inactive = next(i for i, v in server.sandbox.company(REALM).objects["Vendor"].items()
+                    if v["Active"] is False)
+    err = _error(api(server, tok, "POST", "bill", json={
+        **bill_body(server), "VendorRef": {"value": inactive}}))
+    assert (err["code"], err["Message"]) == ("610", "Object Not Found")  # made inactive
+    vendor = api(server, tok, "GET", f"vendor/{vendor_id(server, 'Hicks Hardware')}").json()
+    stale = _error(api(server, tok, "POST", "vendor", json={
+        "Id": vendor["Vendor"]["Id"], "SyncToken": "99", "sparse": True, "Notes": "x"}))
+    assert stale == {
+        "Message": "Stale Object Error",
+        "Detail": "Stale Object Error : You and root were working on this at the same time. "
+                  "root finished before you did, so your work was not saved.",
+        "code": "5010",
+        "element": "",
+    }
+    no_line = {k: v for k, v in bill_body(server).items() if k != "Line"}
+    assert _error(api(server, tok, "POST", "bill", json=no_line)) == {
+        "Message": "Required param missing, need to supply the required value for the API",
+        "Detail": "Required parameter Line is missing in the request",
+        "code": "2020",
+        "element": "Line",
+    }
+    long_doc = _error(api(server, tok, "POST", "bill", json=bill_body(server, doc="D" * 45)))
+    assert long_doc["Detail"] == ("String length specified does not match the supported "
+                                  "length. Min:0 Max:21 supported. Supplied length:45")
+    unknown = _error(api(server, tok, "GET", "bogusentity/1"))
+    path = f"/v3/company/{REALM}/bogusentity/1"
+    assert unknown == {
+        "Message": "Unsupported Operation",
+        "Detail": f"Operation Could not find resource for relative : {path} of full path: "
+                  f"{server.base_url}{path} is not supported.",
+        "code": "500",
+        "element": "",
+    }

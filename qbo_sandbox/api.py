@@ -17,6 +17,15 @@ from .faults import QboFault, Reply, json_reply
 if TYPE_CHECKING:
     from .app import Sandbox
 
+# The one minor version the sandbox serves. Intuit, from 1 August 2025: "if you specify a
+# value for the minorversion parameter that is less than 75, it will be ignored and the
+# system will respond with data corresponding to minor version 75. If you don't specify a
+# minor version in your request, the response will default to minor version 75". Every
+# field of the entities served here exists at 75, so no field depends on the parameter and
+# the sandbox answers every request (any minorversion, or none) as 75. Intuit publishes no
+# version above 75 (new fields no longer bump it); how it answers one is UNCONFIRMED, and the
+# sandbox answers it as 75 too. The call log records the value each request sent.
+SERVED_MINOR_VERSION = 75
 MAX_BATCH = 30
 MAX_UPLOAD = 100 * 1024 * 1024
 
@@ -85,7 +94,7 @@ class AccountingApi:
                 return self.env({"Preferences": company.prefs})
             entity = canonical(head)
             if entity is None or entity not in ENTITIES:
-                raise faults.unsupported(f"{method} {rest[0]}")
+                raise faults.unknown_resource(req.path, req.base_url)
             if method == "GET" and len(rest) == 2:
                 return self.env({entity: self.store.read(company, entity, rest[1])})
             if method == "POST" and len(rest) == 1:

@@ -262,7 +262,8 @@ class Sandbox:
         now = self.clock.now()
         endpoint = (rest[0].lower() if rest and rest[0] else "") or "-"
         reply = self._accounting_inner(req, realm, rest, now)
-        self.calls.record(realm, req.method, endpoint, req.path, reply.status, now)
+        self.calls.record(realm, req.method, endpoint, req.path, reply.status, now,
+                          req.args.get("minorversion"))
         return reply
 
     def _accounting_inner(self, req: Request, realm: str, rest: list[str], now: float) -> Reply:

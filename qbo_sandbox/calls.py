@@ -17,12 +17,13 @@ class CallLog:
         self._recent: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
 
     def record(self, realm: str, method: str, endpoint: str, path: str, status: int,
-               when: float) -> None:
+               when: float, minorversion: str | None = None) -> None:
         with self._lock:
             self._by_realm.setdefault(realm, Counter())[f"{method} {endpoint}"] += 1
             self._status.setdefault(realm, Counter())[str(status)] += 1
             self._recent.append({"time": when, "realm": realm, "method": method,
-                                 "endpoint": endpoint, "path": path, "status": status})
+                                 "endpoint": endpoint, "path": path, "status": status,
+                                 "minorversion": minorversion})
 
     def total(self, realm: str) -> int:
         with self._lock:

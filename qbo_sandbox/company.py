@@ -11,12 +11,12 @@ from .clock import intuit_time
 ENTITIES = [
     "Vendor", "Customer", "Account", "Class", "Department", "Item", "Term", "TaxCode",
     "TaxRate", "CompanyCurrency", "Bill", "BillPayment", "VendorCredit", "Attachable",
-    "PurchaseOrder",
+    "PurchaseOrder", "Employee",
 ]
 # Name lists: have Active; queries return active rows only unless Active is filtered.
 NAME_LISTS = {
     "Vendor", "Customer", "Account", "Class", "Department", "Item", "Term", "TaxCode",
-    "TaxRate", "CompanyCurrency",
+    "TaxRate", "CompanyCurrency", "Employee",
 }
 DELETABLE = {"Bill", "BillPayment", "VendorCredit", "Attachable", "PurchaseOrder"}
 # Entities the Accounting API cannot create or update (seeded or admin-made only).
@@ -27,11 +27,13 @@ ALIASES = {"Currency": "CompanyCurrency"}
 LOWER = {e.lower(): e for e in [*ENTITIES, *SINGLETONS]}
 LOWER |= {k.lower(): v for k, v in ALIASES.items()}
 
-# Which name index an entity's display name lives in (Vendor and Customer share one).
+# Which name index an entity's display name lives in (Vendor, Customer and Employee share
+# one: Intuit's DisplayName "must be unique across all Vendor, Customer, and Employee objects").
 NAME_SPACE = {
-    "Vendor": "party", "Customer": "party", "Account": "Account", "Class": "Class",
-    "Department": "Department", "Item": "Item", "Term": "Term",
+    "Vendor": "party", "Customer": "party", "Employee": "party", "Account": "Account",
+    "Class": "Class", "Department": "Department", "Item": "Item", "Term": "Term",
 }
+PARTIES = ("Vendor", "Customer", "Employee")
 DELETED_SUFFIX = " (deleted)"
 
 
@@ -79,7 +81,7 @@ class Company:
 
     @staticmethod
     def display_name(entity: str, obj: dict[str, Any]) -> str | None:
-        if entity in ("Vendor", "Customer"):
+        if entity in PARTIES:
             return obj.get("DisplayName")
         return obj.get("FullyQualifiedName") or obj.get("Name")
 

@@ -6,6 +6,7 @@ sparse updates) and returns the object to store, minus Id/SyncToken/MetaData.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ ACCOUNT_TYPES = {
     "Other Income": ("Revenue", "OtherMiscellaneousIncome"),
 }
 LINE_DETAILS = {"AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail"}
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 ATTACHABLE_TARGETS = {"Bill", "BillPayment", "VendorCredit", "Vendor", "Customer", "Item"}
 
 
@@ -90,8 +92,11 @@ def ref(
         return None
     value = str(value)
     target = company.objects[entity].get(value)
-    if target is None or target.get("Active") is False:
+    if target is None:
         raise faults.invalid_reference(element, entity, value)
+    if target.get("Active") is False:
+        # What Intuit answers for a transaction naming an inactive account, vendor, item...
+        raise faults.not_found(entity, value)
     name = company.display_name(entity, target) or target.get("Name")
     out: dict[str, Any] = {"value": value}
     if name:
@@ -137,32 +142,65 @@ def _base_name(value: str) -> str:
 # --- name lists ---------------------------------------------------------------------------
 
 
-def _party(company: Company, entity: str, body: dict[str, Any], own_id: str | None) -> dict:
-    obj = dict(body)
+# Intuit's entity reference: the longest value each name field takes.
+NAME_LIMITS = {"Title": 16, "GivenName": 100, "MiddleName": 100, "FamilyName": 100,
+               "Suffix": 16, "CompanyName": 100, "DisplayName": 500}
+PRINT_ON_CHECK_LIMIT = {"Vendor": 110, "Customer": 110, "Employee": 100}
+NAME_PARTS = ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
+MASKED_SSN = "XXX-XX-XXXX"
+BAD_NAME_CHARACTERS = (":", "\t", "\n", "\r", '"')
+
+
+def _display(obj: dict[str, Any]) -> str:
+    """DisplayName, or Intuit's concatenation of the name parts when it is not supplied.
+
+    Intuit: "The DisplayName attribute or at least one of Title, GivenName, MiddleName,
+    FamilyName, or Suffix attributes are required during create"; CompanyName alone is not
+    enough, and the recorded answer to a body without any is a 2010 whose Detail is a
+    truncated Jackson message.
+    """
     display = obj.get("DisplayName")
     if not display:
-        parts = [obj.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
-        display = " ".join(p for p in parts if p) or obj.get("CompanyName")
+        display = " ".join(str(obj[k]) for k in NAME_PARTS if obj.get(k))
     if not display:
-        raise faults.required("DisplayName")
-    display = _base_name(str(display))
-    if len(display) > 500:
-        raise faults.too_long("DisplayName", 500, len(display))
-    if ":" in display or '"' in display:
-        raise faults.invalid_value("DisplayName", "DisplayName cannot contain a colon or quote")
+        raise faults.QboFault(
+            "2010", "Request has invalid or unsupported property",
+            "Property Name:Can not instanti specified is unsupported or invalid")
+    return _base_name(str(display))
+
+
+def _party(company: Company, entity: str, body: dict[str, Any], own_id: str | None) -> dict:
+    obj = dict(body)
+    display = _display(obj)
     obj["DisplayName"] = display
-    obj.setdefault("PrintOnCheckName", display)
-    obj["Balance"] = round(float(obj.get("Balance") or 0), 2)
-    obj["CurrencyRef"] = _currency(company, obj)
-    for key in ("BillAddr", "ShipAddr", "OtherAddr"):
+    for key, limit in NAME_LIMITS.items():
+        value = obj.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            raise faults.too_long(key, limit, len(value))
+    if any(c in display for c in BAD_NAME_CHARACTERS):
+        # Intuit answers a name with a colon, tab or newline with a 6000 (clients map it to
+        # "Names must have at least one character and cannot include tabs, newlines or ':'");
+        # a straight double quote is refused too (UNCONFIRMED for DisplayName: the stricter).
+        raise faults.business("Names must have at least one character and cannot include "
+                              "tabs, newlines or ':'.", "DisplayName")
+    check_limit = PRINT_ON_CHECK_LIMIT[entity]
+    obj.setdefault("PrintOnCheckName", display[:check_limit])  # a default never overflows
+    if len(str(obj["PrintOnCheckName"])) > check_limit:
+        raise faults.too_long("PrintOnCheckName", check_limit, len(str(obj["PrintOnCheckName"])))
+    for key in ("BillAddr", "ShipAddr", "OtherAddr", "PrimaryAddr"):
         if isinstance(obj.get(key), dict):
             obj[key] = _address(company, obj[key])
+    if entity == "Employee":
+        _employee_fields(obj)
+    else:
+        obj["Balance"] = round(float(obj.get("Balance") or 0), 2)
+        obj["CurrencyRef"] = _currency(company, obj)
     if entity == "Vendor":
         obj["Vendor1099"] = _bool(obj.get("Vendor1099", False))
         term = ref(company, obj, "TermRef", "Term")
         if term:
             obj["TermRef"] = {"value": term["value"]}  # Intuit serves it without a name
-    else:
+    elif entity == "Customer":
         obj["FullyQualifiedName"] = display
         obj["BalanceWithJobs"] = obj["Balance"]
         tax = ref(company, obj, "DefaultTaxCodeRef", "TaxCode") or _default_tax_code(company)
@@ -177,6 +215,25 @@ def _party(company: Company, entity: str, body: dict[str, Any], own_id: str | No
     if obj["Active"]:
         _check_name(company, entity, obj["DisplayName"], own_id, kind)
     return obj
+
+
+def _employee_fields(obj: dict[str, Any]) -> None:
+    """What Intuit adds to or refuses in an Employee (its entity reference)."""
+    obj["BillableTime"] = _bool(obj.get("BillableTime", False))
+    # "If SSN is set, it is masked in the response with XXX-XX-XXXX"; a masked value sent
+    # back keeps the stored one (the sandbox keeps only the mask: it never serves an SSN).
+    if obj.get("SSN"):
+        obj["SSN"] = MASKED_SSN
+    gender = obj.get("Gender")
+    if gender is not None and gender not in ("Male", "Female"):
+        raise faults.invalid_value("Gender", f"Invalid Enumeration : {gender}")
+    for key in ("BirthDate", "HiredDate", "ReleasedDate"):
+        value = obj.get(key)
+        if value is not None and not _DATE.match(str(value)):
+            raise faults.invalid_value(key, f"Property {key} must be a date (yyyy-MM-dd)")
+    for key in ("BillRate", "CostRate"):
+        if obj.get(key) is not None:
+            obj[key] = _number(obj[key], key)
 
 
 def _address(company: Company, addr: dict[str, Any]) -> dict[str, Any]:
@@ -198,6 +255,10 @@ def _default_tax_code(company: Company) -> dict[str, str] | None:
 
 def prepare_vendor(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
     return _party(company, "Vendor", body, own_id)
+
+
+def prepare_employee(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
+    return _party(company, "Employee", body, own_id)
 
 
 def prepare_customer(company: Company, body: dict[str, Any], own_id: str | None) -> dict:
@@ -401,7 +462,13 @@ def _txn_common(company: Company, body: dict[str, Any], today: str) -> dict[str,
             raise faults.too_long("DocNumber", 21, len(doc))
         obj["DocNumber"] = doc
     obj["TxnDate"] = str(obj.get("TxnDate") or today)
+    if company.multicurrency and not obj.get("CurrencyRef"):
+        obj["CurrencyRef"] = {"value": _party_currency(company, obj["VendorRef"])}
     obj["CurrencyRef"] = _currency(company, obj)
+    if company.multicurrency and obj["CurrencyRef"]["value"] != _party_currency(
+            company, obj["VendorRef"]):
+        raise faults.business("The currency of the transaction must match the vendor's "
+                              "currency.", "CurrencyRef")
     for key, entity in (("DepartmentRef", "Department"), ("SalesTermRef", "Term")):
         r = ref(company, obj, key, entity)
         if r:
@@ -416,11 +483,47 @@ def _txn_common(company: Company, body: dict[str, Any], today: str) -> dict[str,
     elif company.objects["Account"][ap["value"]].get("AccountType") != "Accounts Payable":
         raise faults.business("APAccountRef must be an Accounts Payable account", "APAccountRef")
     obj["APAccountRef"] = ap
-    if company.multicurrency:
-        obj["ExchangeRate"] = float(obj.get("ExchangeRate") or 1)
-    else:
-        obj.pop("ExchangeRate", None)
+    _exchange_rate(company, obj)
     return obj
+
+
+def _exchange_rate(company: Company, obj: dict[str, Any]) -> None:
+    """Intuit: ExchangeRate is "the number of home currency units it takes to equal one unit
+    of currency specified by CurrencyRef", default 1, applicable with multicurrency only.
+    A home-currency transaction has 1; a foreign one the rate sent, else the rate QBO keeps
+    for the currency (here a fixed table, so the sandbox stays deterministic)."""
+    if not company.multicurrency:
+        obj.pop("ExchangeRate", None)
+        return
+    code = obj["CurrencyRef"]["value"]
+    if code == company.home_currency:
+        obj["ExchangeRate"] = 1
+        return
+    given = obj.get("ExchangeRate")
+    if given is None:
+        obj["ExchangeRate"] = market_rate(code, company.home_currency)
+        return
+    try:
+        rate = -1.0 if isinstance(given, bool) else round(float(given), 6)
+    except (TypeError, ValueError):
+        rate = -1.0
+    if rate <= 0:
+        raise faults.invalid_value("ExchangeRate",
+                                   "Property ExchangeRate must be a positive number")
+    obj["ExchangeRate"] = rate
+
+
+# Home-currency value of one unit (USD per unit), fixed so that the sandbox is deterministic.
+USD_PER_UNIT = {"USD": 1.0, "CAD": 0.74, "EUR": 1.08, "GBP": 1.27, "AUD": 0.66, "MXN": 0.058}
+
+
+def market_rate(code: str, home: str) -> float:
+    return round(USD_PER_UNIT.get(code, 1.0) / USD_PER_UNIT.get(home, 1.0), 6)
+
+
+def _party_currency(company: Company, vendor_ref: dict[str, str]) -> str:
+    vendor = company.objects["Vendor"].get(vendor_ref["value"]) or {}
+    return str((vendor.get("CurrencyRef") or {}).get("value") or company.home_currency)
 
 
 def prepare_bill(
@@ -485,15 +588,23 @@ def prepare_bill_payment(
         detail = dict(obj.get("CheckPayment") or {})
         detail["BankAccountRef"] = ref(company, detail, "BankAccountRef", "Account",
                                        required=True, element="CheckPayment.BankAccountRef")
-        detail.setdefault("PrintStatus", "NotSet")
+        _pay_from(company, detail["BankAccountRef"], "Bank", "CheckPayment.BankAccountRef")
+        status = detail.setdefault("PrintStatus", "NotSet")
+        if status not in PRINT_STATUSES:
+            raise faults.invalid_value("CheckPayment.PrintStatus",
+                                       f"Invalid Enumeration : {status}")
         obj["CheckPayment"] = detail
         obj.pop("CreditCardPayment", None)
+        pay_from = detail["BankAccountRef"]["value"]
     else:
         detail = dict(obj.get("CreditCardPayment") or {})
         detail["CCAccountRef"] = ref(company, detail, "CCAccountRef", "Account", required=True,
                                      element="CreditCardPayment.CCAccountRef")
+        _pay_from(company, detail["CCAccountRef"], "Credit Card",
+                  "CreditCardPayment.CCAccountRef")
         obj["CreditCardPayment"] = detail
         obj.pop("CheckPayment", None)
+        pay_from = detail["CCAccountRef"]["value"]
     if obj.get("TotalAmt") is None:
         raise faults.required("TotalAmt")
     total = _number(obj["TotalAmt"], "TotalAmt")
@@ -501,7 +612,22 @@ def prepare_bill_payment(
         raise faults.business("TotalAmt cannot be negative", "TotalAmt")
     obj["TotalAmt"] = total
     obj["TxnDate"] = str(obj.get("TxnDate") or today)
+    if company.multicurrency and not obj.get("CurrencyRef"):
+        obj["CurrencyRef"] = {"value": _party_currency(company, obj["VendorRef"])}
     obj["CurrencyRef"] = _currency(company, obj)
+    currency = obj["CurrencyRef"]["value"]
+    if company.multicurrency:
+        if currency != _party_currency(company, obj["VendorRef"]):
+            raise faults.business("The currency of the transaction must match the vendor's "
+                                  "currency.", "CurrencyRef")
+        acct_currency = (company.objects["Account"][pay_from].get("CurrencyRef") or {}).get(
+            "value", company.home_currency)
+        if acct_currency not in (currency, company.home_currency):
+            raise faults.business("The payment account's currency must be the home currency "
+                                  "or the transaction's currency.",
+                                  "CheckPayment.BankAccountRef" if pay_type == "Check"
+                                  else "CreditCardPayment.CCAccountRef")
+    _exchange_rate(company, obj)
     applied: dict[str, float] = {}
     bills: set[str] = set()
     credits: set[str] = set()
@@ -527,6 +653,9 @@ def prepare_bill_payment(
             if target["VendorRef"]["value"] != obj["VendorRef"]["value"]:
                 raise faults.business(f"{txn_type} {txn_id} belongs to another vendor",
                                       "Line.LinkedTxn")
+            if (target.get("CurrencyRef") or {}).get("value", currency) != currency:
+                raise faults.business(f"{txn_type} {txn_id} is in another currency",
+                                      "Line.LinkedTxn")
             out_links.append({"TxnId": txn_id, "TxnType": txn_type})
             applied[txn_id] = round(applied.get(txn_id, 0.0) + amt, 2)
             (credits if txn_type == "VendorCredit" else bills).add(txn_id)
@@ -550,6 +679,20 @@ def prepare_bill_payment(
                 f"The amount applied to {what} {txn_id} ({amt:.2f}) exceeds its open balance "
                 f"({open_balance:.2f})", "Line.Amount")
     return obj, applied
+
+
+PRINT_STATUSES = ("NotSet", "NeedToPrint", "PrintComplete")
+
+
+def _pay_from(company: Company, account: dict[str, str] | None, acct_type: str,
+              element: str) -> None:
+    """Intuit's reference: a check pays from a Bank account, a card payment from a Credit
+    Card account; anything else is a business validation error (6000)."""
+    assert account is not None
+    found = company.objects["Account"][account["value"]].get("AccountType")
+    if found != acct_type:
+        raise faults.business(f"{element} must be a {acct_type} account; account "
+                              f"{account['value']} is {found}.", element)
 
 
 def prepare_attachable(company: Company, body: dict[str, Any]) -> dict:
@@ -577,6 +720,7 @@ def prepare_attachable(company: Company, body: dict[str, Any]) -> dict:
 NAME_LIST_PREPARERS: dict[str, Callable[[Company, dict[str, Any], str | None], dict]] = {
     "Vendor": prepare_vendor,
     "Customer": prepare_customer,
+    "Employee": prepare_employee,
     "Account": prepare_account,
     "Class": prepare_class,
     "Department": prepare_department,

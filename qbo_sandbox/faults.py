@@ -76,12 +76,13 @@ class QboFault(Exception):
 
 
 def not_found(entity: str, obj_id: str) -> QboFault:
+    # Recorded (reads, deletes and batch items alike): no entity or Id in the Detail.
+    del entity, obj_id
     return QboFault(
         "610",
         "Object Not Found",
-        f"Object Not Found : Something you're trying to use has been made inactive. "
-        f"Check the fields with accounts, customers, items, vendors or employees. "
-        f"({entity} Id={obj_id})",
+        "Object Not Found : Something you're trying to use has been made inactive. "
+        "Check the fields with accounts, customers, items, vendors or employees.",
     )
 
 
@@ -94,22 +95,35 @@ def required(element: str) -> QboFault:
     )
 
 
+# What Intuit calls each list in a 2500 Detail ("Accounts element id 2109 not found",
+# "Names element id 540123582 not found", "Klasses element id 45000... not found", as
+# recorded; the other list names follow the same pattern, UNCONFIRMED).
+REFERENCE_LISTS = {
+    "Account": "Accounts", "Vendor": "Names", "Customer": "Names", "Employee": "Names",
+    "Class": "Klasses", "Item": "Items", "Department": "Departments", "Term": "Terms",
+    "TaxCode": "TaxCodes", "Currency": "Currencies",
+}
+
+
 def invalid_reference(element: str, entity: str, value: Any) -> QboFault:
     return QboFault(
         "2500",
         "Invalid Reference Id",
-        f"Invalid Reference Id : {entity} assigned to this transaction does not exist or "
-        f"has been deleted (Id={value}).",
+        f"Invalid Reference Id : {REFERENCE_LISTS.get(entity, entity + 's')} element id "
+        f"{value} not found",
         element,
     )
 
 
 def stale(entity: str) -> QboFault:
+    # Recorded: "You and root were working on this at the same time. root finished before
+    # you did, so your work was not saved." (the other party named; for API writes, root).
+    del entity
     return QboFault(
         "5010",
         "Stale Object Error",
-        f"Stale Object Error : You and another user were working on the same {entity}. "
-        "Please refresh and try again.",
+        "Stale Object Error : You and root were working on this at the same time. root "
+        "finished before you did, so your work was not saved.",
     )
 
 
@@ -146,19 +160,26 @@ def too_long(element: str, max_len: int, supplied: int) -> QboFault:
     return QboFault(
         "2050",
         "String length is either shorter or longer than supported by specification",
-        f"String length specified does not match the supported length. Min:0 Max:{max_len} "
-        f"supplied:{supplied}",
+        # Recorded: "... Min:0 Max:21 supported. Supplied length:45", thousands with commas
+        # ("Max:1,000 supported. Supplied length:1,016").
+        f"String length specified does not match the supported length. Min:0 Max:{max_len:,} "
+        f"supported. Supplied length:{supplied:,}",
         element,
     )
 
 
 def unsupported(operation: str) -> QboFault:
-    # Intuit answers unknown entities/operations with code 500 "Unsupported Operation".
+    # Intuit answers unsupported operations with code 500 "Unsupported Operation".
     return QboFault(
         "500",
         "Unsupported Operation",
         f"Operation {operation} is not supported.",
     )
+
+
+def unknown_resource(path: str, url: str) -> QboFault:
+    # A path QBO has no resource for: the web framework's message inside the same shape.
+    return unsupported(f"Could not find resource for relative : {path} of full path: {url}")
 
 
 def query_parse(detail: str) -> QboFault:

@@ -46,6 +46,14 @@ FIELDS: dict[str, frozenset[str]] = {
         PrimaryTaxIdentifier TaxExemptionReasonId IsProject BusinessNumber GSTIN
         GSTRegistrationType IsCISContractor ClientCompanyId ClientEntityId Source TaxRegime
     """),
+    "Employee": _names("""
+        CustomField AttachableRef IntuitId Organization Title GivenName MiddleName
+        FamilyName Suffix FullyQualifiedName CompanyName DisplayName PrintOnCheckName UserId
+        Active V4IDPseudonym PrimaryPhone AlternatePhone Mobile Fax PrimaryEmailAddr WebAddr
+        OtherContactInfo DefaultTaxCodeRef EmployeeType EmployeeNumber SSN PrimaryAddr
+        OtherAddr BillableTime BillRate BirthDate Gender HiredDate ReleasedDate UseTimeEntry
+        CostRate Notes
+    """),
     "Account": _names("""
         CustomField AttachableRef Name SubAccount ParentRef Description FullyQualifiedName
         AccountAlias TxnLocationType Active Classification AccountType AccountSubType
@@ -142,6 +150,51 @@ FIELDS: dict[str, frozenset[str]] = {
     """),
 }
 FIELDS["Currency"] = FIELDS["CompanyCurrency"]
+
+# Nested types (IntuitBaseTypes.xsd / Finance.xsd): their properties, and which property of
+# any entity holds one. A reference is JSON {"value", "name", "type"} (the XSD's simple
+# content and its two attributes).
+NESTED: dict[str, frozenset[str]] = {
+    "ReferenceType": _names("value name type"),
+    "PhysicalAddress": _names("""
+        Id Line1 Line2 Line3 Line4 Line5 City Country CountryCode County
+        CountrySubDivisionCode PostalCode PostalCodeSuffix Lat Long Tag Note
+    """),
+    "EmailAddress": _names("Id Address Default Tag"),
+    "TelephoneNumber": _names("""
+        Id DeviceType CountryCode AreaCode ExchangeCode Extension FreeFormNumber Default Tag
+    """),
+    "WebSiteAddress": _names("Id URI Default Tag"),
+    "LinkedTxn": _names("TxnId TxnType TxnLineId"),
+    "ModificationMetaData": _names("""
+        CreatedByRef CreateTime LastModifiedByRef LastUpdatedTime LastChangedInQB Synchronized
+    """),
+    "BillPaymentCheck": _names("BankAccountRef PrintStatus CheckDetail PayeeAddr"),
+    "BillPaymentCreditCard": _names("CCAccountRef CCDetail"),
+    "AttachableRef": _names("EntityRef LineInfo IncludeOnSend CustomField"),
+    "CustomField": _names("""
+        DefinitionId Name Type StringValue BooleanValue DateValue NumberValue
+    """),
+    "MarkupInfo": _names("PercentBased Value Percent PriceLevelRef MarkUpIncomeAccountRef"),
+}
+_ADDRESSES = ("BillAddr ShipAddr OtherAddr PrimaryAddr VendorAddr RemitToAddr PayeeAddr "
+              "Address")
+_EMAILS = "PrimaryEmailAddr BillEmail POEmail ReplyEmail"
+_PHONES = "PrimaryPhone AlternatePhone Mobile Fax"
+# Every property of these names is of that type, in every entity the sandbox serves (the
+# schema never reuses a name for another type). Properties ending in "Ref" are references,
+# except AttachableRef (its own type) and UOMRef.
+NESTED_OF: dict[str, str] = {
+    **dict.fromkeys(_ADDRESSES.split(), "PhysicalAddress"),
+    **dict.fromkeys(_EMAILS.split(), "EmailAddress"),
+    **dict.fromkeys(_PHONES.split(), "TelephoneNumber"),
+    "WebAddr": "WebSiteAddress", "LinkedTxn": "LinkedTxn", "MetaData": "ModificationMetaData",
+    "CheckPayment": "BillPaymentCheck", "CreditCardPayment": "BillPaymentCreditCard",
+    "AttachableRef": "AttachableRef", "CustomField": "CustomField", "MarkupInfo": "MarkupInfo",
+    "ShipTo": "ReferenceType", "DropShipToEntity": "ReferenceType",
+    "OriginalTaxRate": "ReferenceType", "AccountPurposes": "ReferenceType",
+    "EntityRef": "ReferenceType",
+}
 LINE_DETAILS = ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail")
 
 
@@ -155,26 +208,55 @@ def unrecognized(entity: str, name: str) -> faults.QboFault:
     )
 
 
+def _nested_type(name: str) -> str | None:
+    if name in NESTED_OF:
+        return NESTED_OF[name]
+    if name.endswith("Ref") and name != "UOMRef":
+        return "ReferenceType"
+    return None
+
+
+def _check_value(type_name: str, name: str, value: Any) -> None:
+    """Check a property's value if it is of a nested type this module knows."""
+    nested = _nested_type(name)
+    if nested is None:
+        return
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict):
+            _check_object(nested, NESTED[nested], item)
+
+
+def _check_object(type_name: str, known: frozenset[str], body: dict[str, Any]) -> None:
+    for name, value in body.items():
+        if name not in known:
+            raise unrecognized(type_name, name)
+        _check_value(type_name, name, value)
+
+
 def check_properties(entity: str, body: dict[str, Any]) -> None:
-    """Refuse the first property Intuit does not document for the entity or its lines."""
+    """Refuse the first property Intuit does not document for the entity, its lines, their
+    details and the nested objects in them (addresses, references, LinkedTxn, MetaData,
+    CheckPayment/CreditCardPayment, ...), as Intuit's deserialiser does at any depth."""
     known = FIELDS.get(entity)
     if known is None:
         return
-    for name in body:
+    for name, value in body.items():
         if name not in known and name not in _COMMON:
             raise unrecognized(entity, name)
+        if name != "Line":
+            _check_value(entity, name, value)
     lines = body.get("Line")
     if not isinstance(lines, list):
         return
     for line in lines:
         if not isinstance(line, dict):
             continue
-        for name in line:
+        for name, value in line.items():
             if name not in FIELDS["Line"]:
                 raise unrecognized("Line", name)
+            if name not in LINE_DETAILS:
+                _check_value("Line", name, value)
         for detail in LINE_DETAILS:
             value = line.get(detail)
             if isinstance(value, dict):
-                for name in value:
-                    if name not in FIELDS[detail]:
-                        raise unrecognized(detail, name)
+                _check_object(detail, FIELDS[detail], value)

@@ -98,6 +98,7 @@ ITEMS = [
     ("Sprinkler Pipes", "NonInventory", "Sales of Product Income", "Sprinklers and Drip Systems"),
     ("Trimming", "Service", "Landscaping Services", None),
 ]
+EMPLOYEES = [("Emily", "Platt"), ("John", "Johnson")]
 CURRENCIES = [("CAD", "Canadian Dollar"), ("EUR", "Euro"), ("GBP", "British Pound Sterling")]
 
 
@@ -117,6 +118,30 @@ def _preferences(now: float, multicurrency: bool, warn_dup: bool) -> dict[str, A
             "MultiCurrencyEnabled": multicurrency, "HomeCurrency": {"value": "USD"},
         },
         "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},
+        # The sections Intuit's Preferences sample also carries (sales side, reports, time).
+        "EmailMessagesPrefs": {
+            "InvoiceMessage": {"Subject": "Invoice from Craig's Design and Landscaping Services",
+                               "Message": "Your invoice is attached."},
+            "EstimateMessage": {"Subject": "Estimate", "Message": "Please review the estimate."},
+            "SalesReceiptMessage": {"Subject": "Sales Receipt",
+                                    "Message": "Your sales receipt is attached."},
+            "StatementMessage": {"Subject": "Statement", "Message": "Your statement is attached."},
+        },
+        "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True,
+                                    "QuantityWithPriceAndRate": True, "QuantityOnHand": True},
+        "SalesFormsPrefs": {
+            "CustomTxnNumbers": False, "AllowDeposit": True, "AllowDiscount": True,
+            "AllowEstimates": True, "AllowServiceDate": False, "AllowShipping": False,
+            "AutoApplyCredit": True, "AutoApplyPayments": True,
+            "DefaultCustomerMessage": "Thank you for your business and have a great day!",
+            "EmailCopyToCompany": False, "ETransactionEnabledStatus": "NotApplicable",
+            "ETransactionAttachPDF": False, "ETransactionPaymentEnabled": False,
+            "IPNSupportEnabled": False, "UsingPriceLevels": False,
+        },
+        "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
+        "TimeTrackingPrefs": {"UseServices": True, "BillCustomers": True,
+                              "ShowBillRateToAll": False, "WorkWeekStartDate": "Monday",
+                              "MarkTimeEntriesBillable": True},
         "OtherPrefs": {"NameValue": [
             {"Name": "SalesFormsPrefs.DefaultCustomerMessage",
              "Value": "Thank you for your business and have a great day!"},
@@ -132,10 +157,15 @@ def _preferences(now: float, multicurrency: bool, warn_dup: bool) -> dict[str, A
 
 def _company_info(company: Company, now: float) -> dict[str, Any]:
     t = intuit_time(now)
+    address = {"Id": "1", "Line1": "123 Sierra Way", "City": "San Pablo",
+               "CountrySubDivisionCode": "CA", "PostalCode": "87999"}
     return {
         "CompanyName": company.name, "LegalName": company.name,
-        "CompanyAddr": {"Id": "1", "Line1": "123 Sierra Way", "City": "San Pablo",
-                        "CountrySubDivisionCode": "CA", "PostalCode": "87999"},
+        "CompanyAddr": dict(address),
+        # Intuit's CompanyInfo sample serves the legal and customer-facing addresses and the
+        # phone too (all three addresses Id "1" when they are the same).
+        "CustomerCommunicationAddr": dict(address), "LegalAddr": dict(address),
+        "PrimaryPhone": {"FreeFormNumber": "(650) 555-4444"},
         "Country": company.country, "Email": {"Address": "noreply@quickbooks.com"},
         "WebAddr": {}, "FiscalYearStartMonth": "January", "SupportedLanguages": "en",
         "CompanyStartDate": local_date(now), "DefaultTimeZone": "America/Los_Angeles",
@@ -241,40 +271,182 @@ def _seed_craigs(store: Store, c: Company) -> None:
         "VendorRef": {"value": vendors["Robertson & Associates"]}, "PayType": "Check",
         "TotalAmt": 315.0, "CheckPayment": {"BankAccountRef": {"value": accounts["Checking"]}},
         "Line": [{"Amount": 315.0, "LinkedTxn": [{"TxnId": bills[3]["Id"], "TxnType": "Bill"}]}]})
+    _seed_ap(mk, accounts, vendors, c)
+
+
+def _seed_ap(mk: Any, accounts: dict[str, str], vendors: dict[str, str], c: Company) -> None:
+    """Employees and the AP transactions a company in use has: card and check payments
+    (one partial), vendor credits (one applied), purchase orders open, partly billed and
+    closed. Added after the older seed objects so their Ids stay as they were."""
+    for given, family in EMPLOYEES:
+        mk("Employee", {"GivenName": given, "FamilyName": family})
+    items = {o["Name"]: i for i, o in c.objects["Item"].items()}
+
+    def expense(account: str, amount: float, **extra: Any) -> dict[str, Any]:
+        return {"Amount": amount, "DetailType": "AccountBasedExpenseLineDetail",
+                "AccountBasedExpenseLineDetail": {"AccountRef": {"value": accounts[account]}},
+                **extra}
+
+    def bill(vendor: str, *lines: dict[str, Any], doc: str | None = None) -> str:
+        body: dict[str, Any] = {"VendorRef": {"value": vendors[vendor]}, "Line": list(lines)}
+        if doc:
+            body["DocNumber"] = doc
+        return str(mk("Bill", body)["Id"])
+
+    def pay(vendor: str, pay_type: str, account: str, links: list[tuple[str, str, float]],
+            **extra: Any) -> None:
+        billed = sum(a for t, _, a in links if t == "Bill")
+        credited = sum(a for t, _, a in links if t == "VendorCredit")
+        body: dict[str, Any] = {
+            "VendorRef": {"value": vendors[vendor]}, "PayType": pay_type,
+            "TotalAmt": round(billed - credited, 2),
+            "Line": [{"Amount": a, "LinkedTxn": [{"TxnId": i, "TxnType": t}]}
+                     for t, i, a in links], **extra}
+        key = "CheckPayment" if pay_type == "Check" else "CreditCardPayment"
+        ref = "BankAccountRef" if pay_type == "Check" else "CCAccountRef"
+        body[key] = {ref: {"value": accounts[account]}, **body.get(key, {})}
+        mk("BillPayment", body)
+
+    # Paid in full by credit card.
+    phone = bill("Cal Telephone", expense("Telephone", 56.5))
+    pay("Cal Telephone", "CreditCard", "Mastercard", [("Bill", phone, 56.5)])
+    # Paid in part by a printed check (the check number is the DocNumber).
+    cover = bill("Brosnahan Insurance Agency", expense("Insurance", 241.23), doc="INS-2026-03")
+    pay("Brosnahan Insurance Agency", "Check", "Checking", [("Bill", cover, 100.0)],
+        DocNumber="1045", CheckPayment={"PrintStatus": "PrintComplete"})
+    # A vendor credit applied in a check payment, and one left open.
+    plants = bill("Tania's Nursery", expense("Plants and Soil", 158.08))
+    credit = mk("VendorCredit", {"VendorRef": {"value": vendors["Tania's Nursery"]},
+                                 "Line": [expense("Plants and Soil", 20.0)]})["Id"]
+    pay("Tania's Nursery", "Check", "Checking",
+        [("Bill", plants, 158.08), ("VendorCredit", credit, 20.0)])
+    mk("VendorCredit", {"VendorRef": {"value": vendors["Norton Lumber and Building Materials"]},
+                        "Line": [expense("Job Materials", 25.0)], "DocNumber": "RMA-881"})
+    # Purchase orders: open, partly billed, closed by billing, closed by hand.
+    sod = {"Amount": 150.0, "DetailType": "ItemBasedExpenseLineDetail",
+           "ItemBasedExpenseLineDetail": {"ItemRef": {"value": items["Sod"]}, "Qty": 10,
+                                          "UnitPrice": 15}}
+    mk("PurchaseOrder", {"VendorRef": {"value": vendors["Norton Lumber and Building Materials"]},
+                         "DocNumber": "1001", "Line": [sod, expense("Job Materials", 50.0)]})
+    partial = mk("PurchaseOrder", {
+        "VendorRef": {"value": vendors["Hicks Hardware"]}, "DocNumber": "1002",
+        "Line": [expense("Supplies", 100.0), expense("Equipment Repairs", 60.0)]})
+    bill("Hicks Hardware", expense("Supplies", 100.0, LinkedTxn=[
+        {"TxnId": partial["Id"], "TxnType": "PurchaseOrder", "TxnLineId": "1"}]))
+    done = mk("PurchaseOrder", {"VendorRef": {"value": vendors["Tim Philip Masonry"]},
+                                "DocNumber": "1003", "Line": [expense("Job Materials", 300.0)]})
+    bill("Tim Philip Masonry", expense("Job Materials", 300.0, LinkedTxn=[
+        {"TxnId": done["Id"], "TxnType": "PurchaseOrder", "TxnLineId": "1"}]))
+    mk("PurchaseOrder", {"VendorRef": {"value": vendors["Ellis Equipment Rental"]},
+                         "DocNumber": "1004", "ManuallyClosed": True,
+                         "Line": [expense("Equipment Rental", 112.0)]})
+
+
+AP_SIZES = ("VendorCredit", "PurchaseOrder", "BillPayment")
 
 
 def _seed_sizes(store: Store, c: Company, sizes: dict[str, int], seed: str) -> None:
-    """Bulk synthetic objects for benchmarks and paging tests (e.g. {"Vendor": 100000})."""
+    """Bulk synthetic objects for benchmarks and paging tests (e.g. {"Vendor": 100000}).
+
+    Names first, then bills, then the AP transactions, whatever the dict's order. Sizes with
+    bills also get vendor credits, purchase orders and payments (a tenth of the bills as
+    payments, a twentieth as credits and as POs) unless the sizes name those themselves, and
+    every AP size gets a bank and a credit-card account to pay from.
+    """
     if not sizes:
         return
+    sizes = dict(sizes)
+    for entity in sizes:
+        if entity not in (*NAME_SIZES, "Bill", *AP_SIZES):
+            raise ValueError(f"cannot generate {entity}")
+    bills = sizes.get("Bill", 0)
+    if bills and not any(k in sizes for k in AP_SIZES):
+        sizes.update(BillPayment=max(1, bills // 10), VendorCredit=max(1, bills // 20),
+                     PurchaseOrder=max(3, bills // 20))
     rng = random.Random(f"{seed}:{c.realm_id}")  # noqa: S311 - deterministic test data
     expense = next((i for i, a in c.objects["Account"].items() if a["AccountType"] == "Expense"),
                    None)
     if expense is None:
         expense = store.create(c, "Account", {"Name": "Expenses", "AccountType": "Expense"},
                                admin=True)["Id"]
-    for entity, count in sizes.items():
-        vendor_ids = list(c.objects["Vendor"])
-        for n in range(1, count + 1):
-            if entity in ("Vendor", "Customer"):
-                body: dict[str, Any] = {"DisplayName": f"{entity} {n:06d}",
-                                        "CompanyName": f"{entity} {n:06d} Inc"}
-            elif entity in ("Class", "Department", "Term"):
-                body = {"Name": f"{entity} {n:06d}"}
-            elif entity == "Account":
-                body = {"Name": f"Expense {n:06d}", "AccountType": "Expense"}
-            elif entity == "Item":
-                body = {"Name": f"Item {n:06d}", "Type": "Service",
-                        "IncomeAccountRef": {"value": expense}}
-            elif entity == "Bill":
-                if not vendor_ids:
-                    raise ValueError("generating bills needs vendors")
-                body = {"VendorRef": {"value": rng.choice(vendor_ids)},
-                        "DocNumber": f"GEN-{n:06d}",
-                        "Line": [{"Amount": round(rng.uniform(10, 5000), 2),
-                                  "DetailType": "AccountBasedExpenseLineDetail",
-                                  "AccountBasedExpenseLineDetail": {
-                                      "AccountRef": {"value": expense}}}]}
-            else:
-                raise ValueError(f"cannot generate {entity}")
-            store.create(c, entity, body, allow_dup=True, admin=True)
+    for entity in NAME_SIZES:
+        for n in range(1, sizes.get(entity, 0) + 1):
+            store.create(c, entity, _name_body(entity, n, expense), admin=True)
+    vendor_ids = list(c.objects["Vendor"])
+    if (bills or any(sizes.get(k) for k in AP_SIZES)) and not vendor_ids:
+        raise ValueError("generating bills needs vendors")
+
+    def line(amount: float, **extra: Any) -> dict[str, Any]:
+        return {"Amount": amount, "DetailType": "AccountBasedExpenseLineDetail",
+                "AccountBasedExpenseLineDetail": {"AccountRef": {"value": expense}}, **extra}
+
+    def mk(entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        return store.create(c, entity, body, allow_dup=True, admin=True)
+
+    for n in range(1, bills + 1):
+        mk("Bill", {"VendorRef": {"value": rng.choice(vendor_ids)}, "DocNumber": f"GEN-{n:06d}",
+                    "Line": [line(round(rng.uniform(10, 5000), 2))]})
+    if not any(sizes.get(k) for k in AP_SIZES):
+        return
+    bank, card = _pay_accounts(store, c)
+    for n in range(1, sizes.get("VendorCredit", 0) + 1):
+        mk("VendorCredit", {"VendorRef": {"value": rng.choice(vendor_ids)},
+                            "DocNumber": f"GVC-{n:06d}",
+                            "Line": [line(round(rng.uniform(5, 500), 2))]})
+    for n in range(1, sizes.get("PurchaseOrder", 0) + 1):
+        # In turn: open, partly billed (its first line), closed (every line billed).
+        vendor = rng.choice(vendor_ids)
+        amounts = [round(rng.uniform(10, 2000), 2), round(rng.uniform(10, 2000), 2)]
+        po = mk("PurchaseOrder", {"VendorRef": {"value": vendor}, "DocNumber": f"GPO-{n:06d}",
+                                  "Line": [line(a) for a in amounts]})
+        billed = {1: amounts[:1], 2: amounts}.get(n % 3, [])
+        if billed:
+            mk("Bill", {"VendorRef": {"value": vendor}, "DocNumber": f"GPB-{n:06d}",
+                        "Line": [line(a, LinkedTxn=[{"TxnId": po["Id"], "TxnType": "PurchaseOrder",
+                                                     "TxnLineId": str(i)}])
+                                 for i, a in enumerate(billed, start=1)]})
+    open_bills = sorted((b for b in c.objects["Bill"].values() if b["Balance"] > 0),
+                        key=lambda b: int(b["Id"]))
+    for n in range(1, sizes.get("BillPayment", 0) + 1):
+        if not open_bills:
+            raise ValueError("generating bill payments needs open bills")
+        target = open_bills.pop(rng.randrange(len(open_bills)))
+        # Every other payment is by card; every third pays part of the balance.
+        amount = target["Balance"] if n % 3 else round(target["Balance"] / 2, 2)
+        body: dict[str, Any] = {
+            "VendorRef": target["VendorRef"], "TotalAmt": amount, "DocNumber": f"{n:06d}",
+            "Line": [{"Amount": amount,
+                      "LinkedTxn": [{"TxnId": target["Id"], "TxnType": "Bill"}]}]}
+        if n % 2:
+            body.update(PayType="Check", CheckPayment={"BankAccountRef": {"value": bank}})
+        else:
+            body.update(PayType="CreditCard", CreditCardPayment={"CCAccountRef": {"value": card}})
+        mk("BillPayment", body)
+
+
+NAME_SIZES = ("Vendor", "Customer", "Employee", "Class", "Department", "Term", "Account", "Item")
+
+
+def _name_body(entity: str, n: int, expense: str) -> dict[str, Any]:
+    if entity in ("Vendor", "Customer"):
+        return {"DisplayName": f"{entity} {n:06d}", "CompanyName": f"{entity} {n:06d} Inc"}
+    if entity == "Employee":
+        return {"GivenName": "Employee", "FamilyName": f"{n:06d}"}
+    if entity == "Account":
+        return {"Name": f"Expense {n:06d}", "AccountType": "Expense"}
+    if entity == "Item":
+        return {"Name": f"Item {n:06d}", "Type": "Service", "IncomeAccountRef": {"value": expense}}
+    return {"Name": f"{entity} {n:06d}"}
+
+
+def _pay_accounts(store: Store, c: Company) -> tuple[str, str]:
+    """The company's first Bank and Credit Card accounts, made when it has none."""
+    found = {}
+    for kind, name in (("Bank", "Checking"), ("Credit Card", "Visa")):
+        found[kind] = next((i for i, a in sorted(c.objects["Account"].items(),
+                                                 key=lambda kv: int(kv[0]))
+                            if a["AccountType"] == kind and a.get("Active")), None)
+        if found[kind] is None:
+            found[kind] = store.create(c, "Account", {"Name": name, "AccountType": kind},
+                                       admin=True)["Id"]
+    return str(found["Bank"]), str(found["Credit Card"])

@@ -509,7 +509,7 @@ _NUMERIC_ID = re.compile(r"^[0-9]{1,20}$")
 INTUIT_ENTITIES = {
     e.lower()
     for e in (
-        "Invoice", "Employee", "SalesReceipt", "Estimate", "Payment", "CreditMemo",
+        "Invoice", "SalesReceipt", "Estimate", "Payment", "CreditMemo",
         "RefundReceipt", "JournalEntry", "Deposit", "Transfer", "Purchase",
         "TimeActivity", "PaymentMethod", "TaxAgency", "Budget", "ExchangeRate",
         "JournalCode", "RecurringTransaction", "ReimburseCharge", "CreditCardPayment",

@@ -421,7 +421,7 @@ def test_query_of_an_unknown_entity_and_of_one_not_modelled(server: SandboxServe
         "code": "4001",
         "element": "",
     }
-    for entity in ("Invoice", "Employee", "SalesReceipt", "Estimate"):
+    for entity in ("Invoice", "SalesReceipt", "Estimate", "TimeActivity"):
         none = api(server, tok, "GET", "query", params={"query": f"select * from {entity}"})
         assert none.status_code == 200, none.text
         assert none.json()["QueryResponse"] == {}
@@ -589,7 +589,7 @@ def test_a_vendor_credit_applied_in_a_payment_lowers_what_is_paid(
     credit_body = {**bill_body(server, 30), "DocNumber": "CN-1"}
     credit = api(server, tok, "POST", "vendorcredit", json=credit_body).json()["VendorCredit"]
     assert credit["TotalAmt"] == credit["Balance"] == 30
-    assert vendor_balance() == start + 70
+    assert vendor_balance() == round(start + 70, 2)
     checking = {"value": account_id(server, "Checking")}
     pay = {"VendorRef": {"value": vendor}, "PayType": "Check", "TotalAmt": 70,
            "CheckPayment": {"BankAccountRef": checking},
@@ -615,7 +615,7 @@ def test_a_vendor_credit_applied_in_a_payment_lowers_what_is_paid(
         json={"Id": payment_id, "SyncToken": current["SyncToken"]})
     assert api(server, tok, "GET", f"vendorcredit/{credit['Id']}").json()[
         "VendorCredit"]["Balance"] == 30
-    assert vendor_balance() == start + 70
+    assert vendor_balance() == round(start + 70, 2)
 
 
 def test_purchase_orders_are_billed_line_by_line_and_close_when_fully_billed(

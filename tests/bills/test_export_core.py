@@ -176,16 +176,40 @@ def test_unknown_and_inactive_references_are_refused_with_their_names(make_world
     assert world.service.store.get(world.org_id, world.le_id, "ap-1") is None
 
 
-def test_invalid_reference_from_qbo_is_rewritten_with_names(make_world: Any) -> None:
+def test_a_vendor_made_inactive_in_qbo_fails_the_bill_naming_it(make_world: Any) -> None:
     world = make_world()
     world.service.submit(world.entity, world.invoice("ap-1", "INV-3"))
-    # Deleted in QBO after our last import: the export fails and says which record.
+    # Deactivated in QBO after our last import: Intuit answers 610 "made inactive".
     vendor = world.id_of("Vendor", "Norton Lumber and Building Materials")
     world.sandbox.delete_object(world.realm, "Vendor", vendor)
     world.service.export_pending(world.ctx())
     shown = _state(world, "ap-1")
     assert shown["state"] == "failed", shown
-    assert "Norton Lumber" in shown["failure"]["message"]
+    assert shown["failure"]["code"] == "inactive_reference", shown
+    assert shown["failure"]["qbo_error"]["code"] == "610", shown
+    assert "made inactive" in shown["failure"]["message"]
+    assert "vendor_id: vendor 'Norton Lumber" in shown["failure"]["message"]
+    assert world.qbo_bills() == []
+
+
+def test_a_record_gone_from_qbo_fails_the_bill_naming_record_and_field(
+    make_world: Any,
+) -> None:
+    world = make_world()
+    body = world.invoice("ap-1", "INV-4")
+    world.service.submit(world.entity, body)
+    # Gone from QBO (merged away) after our last import: Intuit answers 2500 with
+    # "Accounts element id N not found".
+    account = body["lines"][0]["account_id"]
+    world.sandbox.store.company(world.realm).objects["Account"].pop(account)
+    world.service.export_pending(world.ctx())
+    shown = _state(world, "ap-1")
+    assert shown["state"] == "failed", shown
+    assert shown["failure"]["code"] == "invalid_reference", shown
+    assert shown["failure"]["qbo_error"]["code"] == "2500", shown
+    message = shown["failure"]["message"]
+    assert message.startswith("QuickBooks no longer has account '"), message
+    assert f"({account}) (lines[0].account_id)" in message, message
     assert world.qbo_bills() == []
 
 

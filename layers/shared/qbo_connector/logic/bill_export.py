@@ -68,6 +68,7 @@ from qbo_connector.models.faults import (
     QboDuplicateDocNumberError,
     QboError,
     QboInvalidReferenceError,
+    QboNotFoundError,
     QboPeriodClosedError,
     QboValidationError,
 )
@@ -90,9 +91,19 @@ LOOKUP_WINDOW_DAYS = 31
 LOOKUP_CLUSTER_DAYS = 31
 ATTACHMENT_MAX_TRIES = 3
 _BY_HAND = " Attach it to the bill in QuickBooks by hand."
-_REF_DETAIL = re.compile(
-    r"(\w+)\s+assigned to this transaction.*?Id\s*=\s*(\w+)", re.IGNORECASE | re.DOTALL
-)
+# Intuit's 2500 Detail names the list and the id: "Invalid Reference Id : Names element
+# id 540123582 not found" (Names: vendors and customers; Klasses: classes).
+_REF_DETAIL = re.compile(r"(\w+)\s+element\s+id\s+(\w+)\s+not\s+found", re.IGNORECASE)
+_REF_LISTS: dict[str, tuple[str, ...]] = {
+    "accounts": ("Account",),
+    "names": ("Vendor", "Customer"),
+    "klasses": ("Class",),
+    "classes": ("Class",),
+    "items": ("Item",),
+    "departments": ("Department",),
+    "terms": ("Term",),
+    "taxcodes": ("TaxCode",),
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -617,18 +628,13 @@ class BillExportService(BillSubmission, BillPayments):
         if isinstance(fault, QboInvalidReferenceError):
             match = _REF_DETAIL.search(f"{fault.message} {fault.detail}")
             if match:
-                kind = next(
-                    (k for k in WORDS if k.lower() == match.group(1).lower()), match.group(1)
-                )
-                field_name = next(
-                    (f for f, k, i in refs if k == kind and i == match.group(2)), None
-                )
-                label = (
-                    names.get((kind, match.group(2))) or f"{WORDS.get(kind, kind)} {match.group(2)}"
-                )
+                kinds = _REF_LISTS.get(match.group(1).lower(), ())
+                qbo_id = match.group(2)
+                named = next(((f, k) for f, k, i in refs if k in kinds and i == qbo_id), None)
+                label = names[(named[1], qbo_id)] if named else f"record {qbo_id}"
                 return (
                     f"QuickBooks no longer has {label}"
-                    f"{' (' + field_name + ')' if field_name else ''}: it was deleted or "
+                    f"{' (' + named[0] + ')' if named else ''}: it was deleted or "
                     "merged there. Choose another record, or restore it in QuickBooks and "
                     "sync, then submit the invoice again."
                 )
@@ -637,6 +643,15 @@ class BillExportService(BillSubmission, BillPayments):
                 "QuickBooks says a record on this bill does not exist or was deleted "
                 f"(records involved: {listed}). Check them in QuickBooks, sync, and submit "
                 "the invoice again."
+            )
+        if isinstance(fault, QboNotFoundError):
+            # 610 on a create: Intuit's "Something you're trying to use has been made
+            # inactive" (it names no record, so every reference is listed).
+            listed = "; ".join(f"{f}: {names[(k, i)]}" for f, k, i in refs)
+            return (
+                "QuickBooks says a record on this bill was made inactive there (records "
+                f"involved: {listed}). Reactivate it in QuickBooks or choose another record, "
+                "sync, and submit the invoice again."
             )
         if isinstance(fault, QboPeriodClosedError):
             return (
@@ -767,6 +782,8 @@ def _err(err: QboError) -> dict[str, Any]:
 def _failure_code(fault: QboError) -> str:
     if isinstance(fault, QboInvalidReferenceError):
         return "invalid_reference"
+    if isinstance(fault, QboNotFoundError):
+        return "inactive_reference"
     if isinstance(fault, QboPeriodClosedError):
         return "period_closed"
     return "rejected_by_quickbooks"

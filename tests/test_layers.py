@@ -4,6 +4,7 @@ and importing the logic loads no AWS SDK and no adapter."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 def lint_imports(package_parent: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(LINT_IMPORTS), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        [str(LINT_IMPORTS), str(ROOT / "pyproject.toml"), "--no-cache"],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(package_parent)},
         capture_output=True,
@@ -36,9 +37,8 @@ def test_a_logic_module_importing_an_adapter_breaks_the_contracts(tmp_path):
     records.write_text(records.read_text() + "\nfrom qbo_connector.adapters import aws  # wrong\n")
     result = lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout
-    assert "Layers: api above wiring above adapters above logic above models BROKEN" in (
-        result.stdout
-    )
+    layers = "Layers: api and invocations above wiring above adapters above logic above models"
+    assert re.search(re.escape(layers) + r"\s*BROKEN", result.stdout), result.stdout
     assert "qbo_connector.logic.records -> qbo_connector.adapters.aws" in result.stdout
 
 
@@ -48,7 +48,9 @@ def test_a_model_importing_boto3_breaks_the_contracts(tmp_path):
     caller.write_text(caller.read_text() + "\nimport boto3  # wrong\n")
     result = lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout
-    assert "Models are the ground floor: nothing of the rest, no SDKs BROKEN" in result.stdout
+    assert re.search(
+        r"Models are the ground floor: nothing of the rest, no SDKs\s*BROKEN", result.stdout
+    )
 
 
 def test_importing_the_logic_loads_no_aws_sdk_and_no_adapter():

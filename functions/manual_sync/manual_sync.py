@@ -4,9 +4,9 @@ also invoked from the AWS console with a JSON event (events/console-manual-sync.
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from qbo_connector.api import console_sync
 from qbo_connector.api.http import build_resolver
 from qbo_connector.api.routes.catalog import MANUAL_SYNC_ROUTERS
+from qbo_connector.invocations import console_sync
 from qbo_connector.observability import logger, metrics, tracer
 
 app = build_resolver(*MANUAL_SYNC_ROUTERS)

@@ -2,7 +2,7 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from qbo_connector.api import ops_actions
+from qbo_connector.invocations import ops_actions
 from qbo_connector.observability import logger, metrics, tracer
 
 

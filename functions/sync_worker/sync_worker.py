@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from qbo_connector.api import worker_messages
+from qbo_connector.invocations import worker_messages
 from qbo_connector.observability import log_scope, logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -2,6 +2,6 @@
 
 Layers, ground floor first (README: Architecture; `make layers` checks them): models <-
 logic (with its ports) <- adapters (one per service) <- wiring (the composition root)
-<- api (routes and entry points); handlers in functions/ call api. Logic and models
-never import boto3 or an adapter.
+<- api (HTTP routes) and invocations (ops, console and queue entry points); the
+handlers in functions/ call those two. Logic and models never import boto3 or an adapter.
 """

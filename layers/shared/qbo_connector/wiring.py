@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from qbo_connector.logic.scheduled_sync import ScheduledSyncService
     from qbo_connector.logic.sync_profiles import SyncProfileService
     from qbo_connector.logic.sync_runner import SyncRunner
-    from qbo_connector.logic.sync_runs import SyncService
     from qbo_connector.logic.sync_schedule import SyncScheduleService
+    from qbo_connector.logic.sync_service import SyncService
     from qbo_connector.logic.token_upkeep import TokenUpkeep
     from qbo_connector.logic.webhooks import WebhookService
     from qbo_connector.models.legal_entity import LegalEntity
@@ -152,7 +152,7 @@ def record_store() -> RecordStore:
 def sync_service() -> SyncService:
     """SmartSync: start syncs (manual, console, schedule, webhook) and read their history."""
     from qbo_connector.adapters.sync_queue import SyncQueue
-    from qbo_connector.logic.sync_runs import SyncService
+    from qbo_connector.logic.sync_service import SyncService
 
     return SyncService(legal_entity_store(), sync_run_store(), SyncQueue())
 

@@ -15,7 +15,7 @@ from qbo_connector.logic.connection import iso
 from qbo_connector.logic.importer import CHECKPOINT, FATAL, ImportEngine, describe_qbo_error
 from qbo_connector.logic.ports import BillWriteBackPort
 from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext
-from qbo_connector.logic.sync_runs import DEAD_WORKER_REASON, LEASE_SECONDS, last_sync_summary
+from qbo_connector.logic.sync_service import DEAD_WORKER_REASON, LEASE_SECONDS, last_sync_summary
 from qbo_connector.models.errors import InvalidInput
 from qbo_connector.models.faults import QboThrottledError, QboUnavailableError
 from qbo_connector.models.sync_profile import SyncProfile

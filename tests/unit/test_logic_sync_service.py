@@ -1,4 +1,4 @@
-"""Starting syncs (logic/sync_runs.py): 202 queued, 409 already running, 412 not ready.
+"""Starting syncs (logic/sync_service.py): 202 queued, 409 already running, 412 not ready.
 
 One sync per legal entity at a time (the entity's sync lease), whoever starts it; a lease
 whose worker died lapses and its run is failed with a reason. Also the request body's
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from qbo_connector.logic.scheduled_sync import ScheduledSyncService
-from qbo_connector.logic.sync_runs import LEASE_SECONDS, SyncService, parse_sync_request
+from qbo_connector.logic.sync_service import LEASE_SECONDS, SyncService, parse_sync_request
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from qbo_connector.models.legal_entity import ConnectionState
 from qbo_connector.models.sync_run import RunStatus, SyncMode, Trigger

@@ -1,0 +1,1 @@
+"""Entry points that are not HTTP: ops console events, console sync events, queue messages."""

@@ -31,11 +31,18 @@ def test_the_layer_contracts_pass_on_the_tree():
     assert "0 broken" in result.stdout
 
 
-def test_a_logic_module_importing_an_adapter_breaks_the_contracts(tmp_path):
+def with_wrong_import(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess[str]:
+    """lint-imports over a copy of the package where `module` has one more import."""
     shutil.copytree(ROOT / "layers" / "shared" / "qbo_connector", tmp_path / "qbo_connector")
-    records = tmp_path / "qbo_connector" / "logic" / "records.py"
-    records.write_text(records.read_text() + "\nfrom qbo_connector.adapters import aws  # wrong\n")
-    result = lint_imports(tmp_path)
+    source = tmp_path / "qbo_connector" / module
+    source.write_text(source.read_text() + f"\n{line}  # wrong\n")
+    return lint_imports(tmp_path)
+
+
+def test_a_logic_module_importing_an_adapter_breaks_the_contracts(tmp_path):
+    result = with_wrong_import(
+        tmp_path, "logic/records.py", "from qbo_connector.adapters import aws"
+    )
     assert result.returncode == 1, result.stdout
     layers = "Layers: api and invocations above wiring above adapters above logic above models"
     assert re.search(re.escape(layers) + r"\s*BROKEN", result.stdout), result.stdout
@@ -43,10 +50,7 @@ def test_a_logic_module_importing_an_adapter_breaks_the_contracts(tmp_path):
 
 
 def test_a_model_importing_boto3_breaks_the_contracts(tmp_path):
-    shutil.copytree(ROOT / "layers" / "shared" / "qbo_connector", tmp_path / "qbo_connector")
-    caller = tmp_path / "qbo_connector" / "models" / "caller.py"
-    caller.write_text(caller.read_text() + "\nimport boto3  # wrong\n")
-    result = lint_imports(tmp_path)
+    result = with_wrong_import(tmp_path, "models/caller.py", "import boto3")
     assert result.returncode == 1, result.stdout
     assert re.search(
         r"Models are the ground floor: nothing of the rest, no SDKs\s*BROKEN", result.stdout

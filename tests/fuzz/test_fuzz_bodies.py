@@ -181,11 +181,11 @@ SCHEDULES = [
 def test_a_schedule_with_one_field_wrong_is_accepted_or_400_naming_a_field(
     tenant, schedule, field, value
 ):
-    if field.split("[")[0] not in schedule:
-        schedule = {**schedule, field.split("[")[0]: value if value is not MISSING else None}
-        body = schedule
-    else:
+    root = field.split("[")[0]
+    if root in schedule:
         body = with_field(schedule, field, value)
+    else:  # a field of the other kind of schedule, sent along with this one
+        body = {**schedule, root: None if value is MISSING else value}
     check(tenant, "PUT", "/legal-entities/{id}/sync-schedule", body, field)
 
 

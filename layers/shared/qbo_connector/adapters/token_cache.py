@@ -52,24 +52,22 @@ def note_saved(org_id: str, legal_entity_id: str, tokens: TokenSet) -> None:
     Keeps the process cache coherent, e.g. a reconnect after "reconnect required"
     works at once instead of after the fail-fast window.
     """
+    _adopt(org_id, legal_entity_id, tokens)
+
+
+def note_deleted(org_id: str, legal_entity_id: str) -> None:
+    """The vault just deleted the entity's tokens (disconnect): forget them here too."""
+    _adopt(org_id, legal_entity_id, None)
+
+
+def _adopt(org_id: str, legal_entity_id: str, tokens: TokenSet | None) -> None:
+    """What the vault now holds becomes the cached set, clean and alive. Changed in
+    place: live TokenManagers hold a reference to the entry."""
     with _entries_lock:
         entry = _entries.get((org_id, legal_entity_id))
     if entry is None:
         return
     with entry.lock:
         entry.tokens = tokens
-        entry.unsaved = False
-        entry.dead_reason = None
-
-
-def note_deleted(org_id: str, legal_entity_id: str) -> None:
-    """The vault just deleted the entity's tokens (disconnect): forget them here too."""
-    with _entries_lock:
-        entry = _entries.get((org_id, legal_entity_id))
-    if entry is None:
-        return
-    # Cleared in place: live TokenManagers hold a reference to the entry.
-    with entry.lock:
-        entry.tokens = None
         entry.unsaved = False
         entry.dead_reason = None

@@ -73,7 +73,7 @@ from qbo_connector.models.faults import (
     QboValidationError,
 )
 from qbo_connector.models.legal_entity import LegalEntity
-from qbo_connector.models.object_types import WORDS
+from qbo_connector.models.object_types import REFERENCE_LISTS, WORDS
 from qbo_connector.observability import logger
 
 BATCH_SIZE = 30  # Intuit's batch limit
@@ -94,16 +94,6 @@ _BY_HAND = " Attach it to the bill in QuickBooks by hand."
 # Intuit's 2500 Detail names the list and the id: "Invalid Reference Id : Names element
 # id 540123582 not found" (Names: vendors and customers; Klasses: classes).
 _REF_DETAIL = re.compile(r"(\w+)\s+element\s+id\s+(\w+)\s+not\s+found", re.IGNORECASE)
-_REF_LISTS: dict[str, tuple[str, ...]] = {
-    "accounts": ("Account",),
-    "names": ("Vendor", "Customer"),
-    "klasses": ("Class",),
-    "classes": ("Class",),
-    "items": ("Item",),
-    "departments": ("Department",),
-    "terms": ("Term",),
-    "taxcodes": ("TaxCode",),
-}
 
 
 # --------------------------------------------------------------------------------------
@@ -628,7 +618,7 @@ class BillExportService(BillSubmission, BillPayments):
         if isinstance(fault, QboInvalidReferenceError):
             match = _REF_DETAIL.search(f"{fault.message} {fault.detail}")
             if match:
-                kinds = _REF_LISTS.get(match.group(1).lower(), ())
+                kinds = REFERENCE_LISTS.get(match.group(1).lower(), ())
                 qbo_id = match.group(2)
                 named = next(((f, k) for f, k, i in refs if k in kinds and i == qbo_id), None)
                 label = names[(named[1], qbo_id)] if named else f"record {qbo_id}"

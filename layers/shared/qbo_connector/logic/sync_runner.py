@@ -126,8 +126,8 @@ class SyncRunner:
             )
             if self._engine.run(ctx, handle) == CHECKPOINT:
                 return self._continue(handle, delay=0)
-            if profile.export_bills and self._export(ctx) == CHECKPOINT:
-                return self._continue(handle, delay=0)
+            if profile.export_bills:
+                self._bills.export_pending(ctx)
             return self._finish(handle, fatal=None)
         except LeaseLost:
             logger.warning("sync lease lost", extra={"sync_id": sync_id})
@@ -174,10 +174,6 @@ class SyncRunner:
             profile=SyncProfile.from_dict(entity.sync_profile or {}),
         )
         return str(self._bills.export_pending(ctx).as_dict())
-
-    def _export(self, ctx: SyncContext) -> str | None:
-        self._bills.export_pending(ctx)
-        return None
 
     def _continue(self, handle: RunHandle, delay: int) -> str:
         run = handle.run

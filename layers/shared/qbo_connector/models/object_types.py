@@ -30,6 +30,8 @@ class ObjectType:
     master_data: bool = True  # imported for coding, listed by the records API
     needs_multicurrency: bool = False  # QBO has the list only with multicurrency on
     payment_status: bool = False  # read from CDC for the bills' payment status
+    # What Intuit calls its list in a 2500 Detail ("Names element id 58 not found").
+    reference_list: str = ""
 
     @property
     def qbo_entity(self) -> str:
@@ -44,15 +46,15 @@ class ObjectType:
 # Import order: lists other lists refer to (terms, tax, currencies, accounts) come
 # before vendors and items.
 OBJECT_TYPES: tuple[ObjectType, ...] = (
-    ObjectType("Vendor", "vendor"),
-    ObjectType("Account", "account"),
-    ObjectType("Class", "class", plural="classes"),
-    ObjectType("Department", "location"),
-    ObjectType("Item", "item"),
-    ObjectType("Term", "terms"),
-    ObjectType("TaxCode", "tax code", cdc=False),
+    ObjectType("Vendor", "vendor", reference_list="Names"),
+    ObjectType("Account", "account", reference_list="Accounts"),
+    ObjectType("Class", "class", plural="classes", reference_list="Klasses"),
+    ObjectType("Department", "location", reference_list="Departments"),
+    ObjectType("Item", "item", reference_list="Items"),
+    ObjectType("Term", "terms", reference_list="Terms"),
+    ObjectType("TaxCode", "tax code", cdc=False, reference_list="TaxCodes"),
     ObjectType("TaxRate", "tax rate", cdc=False),
-    ObjectType("Customer", "customer"),
+    ObjectType("Customer", "customer", reference_list="Names"),
     ObjectType(
         "Currency",
         "currency",
@@ -65,6 +67,12 @@ OBJECT_TYPES: tuple[ObjectType, ...] = (
 )
 BY_NAME: dict[str, ObjectType] = {spec.name: spec for spec in OBJECT_TYPES}
 WORDS: dict[str, str] = {spec.name: spec.words for spec in OBJECT_TYPES}
+# A 2500's list name (lower case) -> the types it may mean (Names: vendors, customers).
+REFERENCE_LISTS: dict[str, tuple[str, ...]] = {}
+for _spec in OBJECT_TYPES:
+    if _spec.reference_list:
+        _list = _spec.reference_list.lower()
+        REFERENCE_LISTS[_list] = (*REFERENCE_LISTS.get(_list, ()), _spec.name)
 
 MASTER_DATA: tuple[str, ...] = tuple(spec.name for spec in OBJECT_TYPES if spec.master_data)
 PAYMENT_STATUS: tuple[str, ...] = tuple(

@@ -97,9 +97,9 @@ def test_every_bill_exactly_once_under_chaos(make_world: Any) -> None:
                     if seen["n"] > after:
                         raise Killed()
 
-                world.service.after_batch = kill
+                world.service.engine.after_batch = kill
             else:
-                world.service.after_batch = None
+                world.service.engine.after_batch = None
             client = world.client(timeout=(1.0, 0.1), retry=RetryPolicy(max_attempts=3))
             try:
                 totals.update(world.service.export_pending(world.ctx(client)).as_dict())
@@ -109,7 +109,7 @@ def test_every_bill_exactly_once_under_chaos(make_world: Any) -> None:
             inflight.wait_idle()
             # Let every lease (including `settle_seconds` after unknown outcomes) run out.
             world.clock.advance(world.service.lease_seconds + world.service.settle_seconds)
-        world.service.after_batch = None
+        world.service.engine.after_batch = None
         assert world.service.store.pending_ids(world.org_id, world.le_id) == []
     finally:
         inflight.close()

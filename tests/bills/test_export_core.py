@@ -127,7 +127,7 @@ def test_accountant_race_is_caught_by_qbo_6140(make_world: Any) -> None:
     vendor = world.id_of("Vendor", "Norton Lumber and Building Materials")
     world.service.submit(world.entity, world.invoice("ap-1", "INV-9"))
     ctx = world.ctx()
-    real_lookup = world.service._lookup
+    real_lookup = world.service.spec.lookup
 
     def lookup_then_typed(client: Any, invoices: Any) -> Any:
         found = real_lookup(client, invoices)
@@ -138,7 +138,7 @@ def test_accountant_race_is_caught_by_qbo_6140(make_world: Any) -> None:
                           "AccountRef": {"value": world.id_of("Account", "Advertising")}}}]})
         return found
 
-    world.service._lookup = lookup_then_typed  # type: ignore[method-assign]
+    world.service.spec.lookup = lookup_then_typed  # type: ignore[method-assign]
     world.service.export_pending(ctx)
     assert _state(world, "ap-1")["state"] == "duplicate"
     assert len(world.qbo_bills()) == 1
@@ -237,13 +237,13 @@ def test_crash_after_qbo_answered_is_recovered_without_a_second_bill(make_world:
 
     for i in range(5):
         world.service.submit(world.entity, world.invoice(f"ap-{i}", f"INV-{i}"))
-    world.service.after_batch = crash
+    world.service.engine.after_batch = crash
     with pytest.raises(SystemExit):
         world.service.export_pending(world.ctx())
     assert len(world.qbo_bills()) == 5
     assert {_state(world, f"ap-{i}")["state"] for i in range(5)} == {"exporting"}
 
-    world.service.after_batch = None
+    world.service.engine.after_batch = None
     counts = world.service.export_pending(world.ctx())  # lease still held: nothing happens
     assert counts.recovered == 0 and len(world.qbo_bills()) == 5
     world.clock.advance(world.service.lease_seconds + 1)

@@ -62,8 +62,8 @@ def test_a_pdf_outside_the_entity_prefix_is_refused_before_anything_is_stored(
     for bucket, key in ((PDF_BUCKET, victim), (PDF_BUCKET, sibling),
                         ("another-orgs-bucket", f"{world.org_id}/{world.le_id}/x.pdf")):
         s3.put_object(Bucket=bucket, Key=key, Body=PDF)
-    documents = RecordingDocuments(world.service.documents)
-    world.service.documents = documents
+    documents = RecordingDocuments(world.service.attachments.documents)
+    world.service.attachments.documents = documents
 
     cases = [
         ({"bucket": PDF_BUCKET, "key": victim}, "pdf.key"),
@@ -143,8 +143,8 @@ def test_worker_rechecks_the_prefix_and_gives_one_neutral_reason(make_world: Any
     )
     assert world.service.store.get(world.org_id, world.le_id, "ap-tampered").invoice[
         "pdf"]["key"] == victim  # type: ignore[union-attr]
-    documents = RecordingDocuments(world.service.documents)
-    world.service.documents = documents
+    documents = RecordingDocuments(world.service.attachments.documents)
+    world.service.attachments.documents = documents
     for _ in range(3):  # the missing PDF is tried three times, then given up
         world.service.export_pending(world.ctx())
     tampered = world.service.show(world.entity, "ap-tampered")
@@ -260,10 +260,10 @@ def test_recovery_finds_its_own_bill_by_identity(make_world: Any) -> None:
         raise SystemExit("worker killed after QBO answered")
 
     world.service.submit(world.entity, world.invoice("ap-1", "REC 1"))
-    world.service.after_batch = crash
+    world.service.engine.after_batch = crash
     with pytest.raises(SystemExit):
         world.service.export_pending(world.ctx())
-    world.service.after_batch = None
+    world.service.engine.after_batch = None
     (created,) = world.qbo_bills()
     world.sandbox.update_object(world.realm, "Bill", created["Id"], {"DocNumber": "rec  1"})
     world.clock.advance(world.service.lease_seconds + 1)

@@ -14,11 +14,27 @@ from collections.abc import Iterable
 from typing import Any
 
 from qbo_connector.logic.ports import CompanyAccessRefused, CompanySnapshot
-from qbo_connector.models.bill import BillExport, Claim, ClaimHeld, ExportState, StaleRecord
+from qbo_connector.models.bill import (
+    FINAL_STATES,
+    BillExport,
+    Claim,
+    ClaimHeld,
+    ExportState,
+    StaleRecord,
+)
 from qbo_connector.models.caller import SERVICE, SYSTEM_ADMINISTRATOR, Caller
 from qbo_connector.models.faults import RealmAlreadyClaimed, ScheduleQuotaExceeded
 from qbo_connector.models.legal_entity import CompanyPreferences, ConnectionState, LegalEntity
 from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt, PendingConnection
+from qbo_connector.models.push import (
+    Duplicate,
+    Exported,
+    Failed,
+    Held,
+    Outcome,
+    Requeued,
+    Taken,
+)
 from qbo_connector.models.record import MasterRecord
 from qbo_connector.models.sync_run import SyncRun
 
@@ -258,8 +274,12 @@ class BillStore:
         self.records: dict[tuple[str, str, str], BillExport] = {}
         self.claims: dict[tuple[str, str, str, str], Claim] = {}
         self.pending: dict[tuple[str, str, str], int] = {}  # -> generation
+        self.pending_at: dict[tuple[str, str, str], int] = {}
+        self.attach: set[tuple[str, str, str]] = set()
         self.qbo_ids: dict[tuple[str, str, str], str] = {}
         self._tokens = itertools.count(1)
+        self.takes = 0  # crossings into the store by the push engine
+        self.settled: list[tuple[str, Outcome]] = []
 
     # reads
     def get(self, org_id: str, le_id: str, ap_invoice_id: str) -> BillExport | None:
@@ -315,9 +335,9 @@ class BillStore:
 
     # outbox markers
     def put_pending(self, record: BillExport, now: int) -> None:
-        self.pending[(record.org_id, record.legal_entity_id, record.ap_invoice_id)] = (
-            record.generation
-        )
+        key = (record.org_id, record.legal_entity_id, record.ap_invoice_id)
+        self.pending[key] = record.generation
+        self.pending_at[key] = now
 
     def drop_pending(
         self,
@@ -328,10 +348,18 @@ class BillStore:
         older_than: int | None = None,
     ) -> None:
         key = (org_id, le_id, ap_invoice_id)
-        if key in self.pending and (
-            up_to_generation is None or self.pending[key] <= up_to_generation
+        if key not in self.pending:
+            return
+        if up_to_generation is not None and self.pending[key] > up_to_generation:
+            return
+        if (
+            up_to_generation is None
+            and older_than is not None
+            and self.pending_at.get(key, 0) >= older_than
         ):
-            del self.pending[key]
+            return
+        del self.pending[key]
+        self.pending_at.pop(key, None)
 
     # records
     def create(self, record: BillExport) -> None:
@@ -383,6 +411,113 @@ class BillStore:
             marked_by=marked_by,
         )
         self.qbo_ids[(record.org_id, record.legal_entity_id, qbo_bill_id)] = record.ap_invoice_id
+
+    # the push engine's intents (adapters.bill_export_store: take, settle)
+    def pending_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]:
+        keys = [k for k in self.pending if k[:2] == (org_id, le_id)]
+        keys.sort(key=lambda k: (self.pending_at.get(k, 0), k[2]))
+        return [k[2] for k in keys][:limit]
+
+    def get_many(self, org_id: str, le_id: str, ids: Iterable[str]) -> list[BillExport]:
+        return [r for i in dict.fromkeys(ids) if (r := self.get(org_id, le_id, i)) is not None]
+
+    def take(
+        self,
+        org_id: str,
+        le_id: str,
+        ids: Iterable[str],
+        owner: str,
+        now: int,
+        lease_seconds: int,
+    ) -> Taken[BillExport]:
+        taken: Taken[BillExport] = Taken()
+        self.takes += 1
+        for ap_invoice_id in ids:
+            record = self.get(org_id, le_id, ap_invoice_id)
+            if record is None:
+                self.drop_pending(org_id, le_id, ap_invoice_id, None, now - lease_seconds)
+            elif record.state in FINAL_STATES:
+                self.drop_pending(org_id, le_id, ap_invoice_id, record.generation)
+            elif record.state == ExportState.EXPORTING and (record.lease_until or 0) >= now:
+                taken.busy += 1
+            else:
+                recovering = record.state == ExportState.EXPORTING
+                leased = dataclasses.replace(
+                    record,
+                    state=ExportState.EXPORTING,
+                    lease_owner=owner,
+                    lease_until=now + lease_seconds,
+                    attempts=record.attempts + 1,
+                )
+                self.records[(org_id, le_id, ap_invoice_id)] = leased
+                taken.leased.append((record, recovering))
+        return taken
+
+    def settle(self, record: BillExport, owner: str, outcome: Outcome, now: int) -> bool:
+        key = (record.org_id, record.legal_entity_id, record.ap_invoice_id)
+        current = self.records.get(key)
+        if (
+            current is None
+            or current.state != ExportState.EXPORTING
+            or current.lease_owner != owner
+            or current.generation != record.generation
+        ):
+            return False
+        self.settled.append((record.ap_invoice_id, outcome))
+        done = dict(lease_owner=None, lease_until=None)
+        match outcome:
+            case Exported(fields=fields):
+                bill_id = str(fields["qbo_bill_id"])
+                self.qbo_ids[(record.org_id, record.legal_entity_id, bill_id)] = (
+                    record.ap_invoice_id
+                )
+                if record.invoice.get("pdf"):
+                    self.attach.add(key)
+                # (`recovered` is kept in the item, not in BillExport: the count shows it)
+                new = dataclasses.replace(current, state=ExportState.EXPORTED, **done, **fields)
+            case Duplicate(duplicate_of=duplicate_of):
+                new = dataclasses.replace(
+                    current, state=ExportState.DUPLICATE, duplicate_of=duplicate_of, **done
+                )
+            case Failed(failure=failure):
+                new = dataclasses.replace(
+                    current,
+                    state=ExportState.FAILED,
+                    failure=failure,
+                    generation=current.generation + 1,
+                    **done,
+                )
+            case Requeued(last_error=last_error):
+                new = dataclasses.replace(
+                    current, state=ExportState.QUEUED, last_error=last_error, **done
+                )
+            case Held(until=until, last_error=last_error):
+                new = dataclasses.replace(
+                    current, lease_until=until, last_error=last_error or current.last_error
+                )
+        self.records[key] = new
+        if new.state in FINAL_STATES:
+            self.drop_pending(*key, new.generation)
+        return True
+
+    # attachments and payment state
+    def attachment_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]:
+        return sorted(k[2] for k in self.attach if k[:2] == (org_id, le_id))[:limit]
+
+    def set_attachment(self, record: BillExport, attachment: dict[str, Any], done: bool) -> None:
+        key = (record.org_id, record.legal_entity_id, record.ap_invoice_id)
+        self.records[key] = dataclasses.replace(self.records[key], attachment=attachment)
+        if done:
+            self.attach.discard(key)
+
+    def drop_attachment(self, org_id: str, le_id: str, ap_invoice_id: str) -> None:
+        self.attach.discard((org_id, le_id, ap_invoice_id))
+
+    def set_payment(
+        self, org_id: str, le_id: str, ap_invoice_id: str, payment: dict[str, Any]
+    ) -> None:
+        key = (org_id, le_id, ap_invoice_id)
+        self.records[key] = dataclasses.replace(self.records[key], payment=payment)
 
     # test helpers
     def set_state(self, ap_invoice_id: str, state: ExportState, **fields: Any) -> None:

@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError
 from qbo_connector.adapters.dynamo import is_condition_failure, plain, table, to_dynamo
 from qbo_connector.config import get_settings
 from qbo_connector.models.bill import (
+    FINAL_STATES,
     BillExport,
     Claim,
     ClaimHeld,
@@ -43,6 +44,15 @@ from qbo_connector.models.bill import (
     StaleRecord,
 )
 from qbo_connector.models.errors import InvalidInput
+from qbo_connector.models.push import (
+    Duplicate,
+    Exported,
+    Failed,
+    Held,
+    Outcome,
+    Requeued,
+    Taken,
+)
 
 # Sort keys of bills start with a letter or digit; internal items start with "#".
 _FIRST_ID_CHAR = "0"
@@ -329,7 +339,61 @@ class BillExportStore:
         )
         return True
 
-    # -- export state machine ------------------------------------------------------------
+    # -- the push engine's intents (logic.push_engine.PushLogPort) -----------------------
+
+    def take(
+        self,
+        org_id: str,
+        le_id: str,
+        ids: Iterable[str],
+        owner: str,
+        now: int,
+        lease_seconds: int,
+    ) -> Taken[BillExport]:
+        """Lease the takeable of `ids` (queued, or exporting under a lapsed lease) for
+        `owner`, after one consistent read of them all.
+
+        Markers left by a crash between two steps are dropped on the way: of a final
+        record (conditional on its generation, so a resubmission's new marker survives),
+        or of a record never written (only once older than a lease: a submission may be
+        between its steps).
+        """
+        wanted = list(ids)
+        found = {r.ap_invoice_id: r for r in self.get_many(org_id, le_id, wanted)}
+        taken: Taken[BillExport] = Taken()
+        for ap_invoice_id in wanted:
+            record = found.get(ap_invoice_id)
+            if record is None:
+                self.drop_pending(
+                    org_id, le_id, ap_invoice_id, None, older_than=now - lease_seconds
+                )
+            elif record.state in FINAL_STATES:
+                self.drop_pending(org_id, le_id, ap_invoice_id, record.generation)
+            elif record.state == ExportState.EXPORTING and (record.lease_until or 0) >= now:
+                taken.busy += 1  # a live worker holds it
+            elif self.acquire(record, owner, now, lease_seconds):
+                taken.leased.append((record, record.state == ExportState.EXPORTING))
+        return taken
+
+    def settle(self, record: BillExport, owner: str, outcome: Outcome, now: int) -> bool:
+        """Write `outcome` under `owner`'s lease (False: the lease was lost)."""
+        match outcome:
+            case Exported(fields=fields, recovered=recovered):
+                extra = {"recovered": True} if recovered else {}
+                return self.finish(record, owner, ExportState.EXPORTED, now, **fields, **extra)
+            case Duplicate(duplicate_of=duplicate_of):
+                return self.finish(
+                    record, owner, ExportState.DUPLICATE, now, duplicate_of=duplicate_of
+                )
+            case Failed(failure=failure):
+                return self.finish(record, owner, ExportState.FAILED, now, failure=failure)
+            case Requeued(last_error=last_error):
+                return self.requeue(record, owner, now, last_error)
+            case Held(until=until, last_error=last_error):
+                return self.hold(record, owner, until, now, last_error)
+        raise TypeError(f"not an outcome: {outcome!r}")
+
+    # -- export state machine (the conditional writes `take` and `settle` are made of) --
 
     def acquire(self, record: BillExport, owner: str, now: int, lease_seconds: int) -> bool:
         """queued → exporting, or take over an `exporting` bill whose lease ran out.

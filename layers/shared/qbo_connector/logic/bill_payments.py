@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from qbo_connector.logic.ports import BillExportStorePort
+from qbo_connector.logic.ports import BillLogPort
 from qbo_connector.models.bill import PaymentState
 from qbo_connector.observability import logger
 
@@ -19,9 +19,10 @@ def money(value: Any) -> Decimal:
 
 
 class BillPayments:
-    """Payment changes of the export log (part of BillExportService)."""
+    """Payment changes of the export log (BillExportService's)."""
 
-    store: BillExportStorePort
+    def __init__(self, store: BillLogPort) -> None:
+        self.store = store
 
     def apply_payment_changes(
         self, ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]

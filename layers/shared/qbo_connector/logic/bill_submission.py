@@ -10,12 +10,12 @@ logic.bill_export; the state machine is described there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from qbo_connector.logic.ports import BillExportStorePort
+from qbo_connector.logic.ports import BillLogPort, MasterDataPort, QueuePort
 from qbo_connector.models.bill import (
     ApInvoice,
     BillExport,
@@ -30,26 +30,11 @@ from qbo_connector.models.bill import (
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from qbo_connector.models.legal_entity import LegalEntity, validate_id
 from qbo_connector.models.object_types import WORDS
-from qbo_connector.models.record import MasterRecord
 from qbo_connector.observability import logger
 
 # A claim younger than this may belong to a submission between its steps (API Gateway
 # ends a request after 30 s): only an older one left by a crash is taken over.
 CLAIM_GRACE_SECONDS = 120
-
-
-# --------------------------------------------------------------------------------------
-# Ports
-
-
-class MasterDataPort(Protocol):
-    def lookup(
-        self, org_id: str, le_id: str, refs: Iterable[tuple[str, str]]
-    ) -> dict[tuple[str, str], MasterRecord]: ...
-
-
-class QueuePort(Protocol):
-    def send(self, message: dict[str, Any], delay_seconds: int = 0) -> str: ...
 
 
 def export_job_message(org_id: str, legal_entity_id: str) -> dict[str, Any]:
@@ -62,13 +47,21 @@ def iso(epoch: float) -> str:
 
 
 class BillSubmission:
-    """Submission, reads and the ops mark of the export log (part of BillExportService)."""
+    """Submission, reads and the ops mark of the export log (BillExportService's)."""
 
-    store: BillExportStorePort
-    master: MasterDataPort
-    queue: QueuePort | None
-    clock: Callable[[], float]
-    invoice_bucket: str  # the only bucket a bill's PDF may come from
+    def __init__(
+        self,
+        store: BillLogPort,
+        master_data: MasterDataPort,
+        queue: QueuePort | None,
+        clock: Callable[[], float],
+        invoice_bucket: str,
+    ) -> None:
+        self.store = store
+        self.master = master_data
+        self.queue = queue
+        self.clock = clock
+        self.invoice_bucket = invoice_bucket  # the only bucket a bill's PDF may come from
 
     # -- submission -------------------------------------------------------------------
 

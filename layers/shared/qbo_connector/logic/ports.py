@@ -10,8 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from qbo_connector.models.bill import BillExport, Claim, ExportState
+from qbo_connector.logic.push_engine import PushLogPort
+from qbo_connector.models.bill import BillExport, Claim
 from qbo_connector.models.legal_entity import CompanyPreferences
+from qbo_connector.models.record import MasterRecord
 
 
 class OAuthPort(Protocol):
@@ -50,6 +52,26 @@ class CompanyReaderPort(Protocol):
     def read(self, realm_id: str, access_token: str) -> CompanySnapshot: ...
 
 
+class MasterDataPort(Protocol):
+    """The imported master data (adapters.record_store): references by (type, QBO id)."""
+
+    def lookup(
+        self, org_id: str, le_id: str, refs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], MasterRecord]: ...
+
+
+class QueuePort(Protocol):
+    def send(self, message: dict[str, Any], delay_seconds: int = 0) -> str: ...
+
+
+class DocumentsPort(Protocol):
+    """Invoice PDFs: only from `invoice_bucket`, only below `<org_id>/<legal_entity_id>/`."""
+
+    invoice_bucket: str
+
+    def fetch(self, org_id: str, legal_entity_id: str, bucket: str, key: str) -> bytes: ...
+
+
 class BillWriteBackPort(Protocol):
     """What a sync run asks of the bill export (logic.bill_export.BillExportService)."""
 
@@ -59,8 +81,9 @@ class BillWriteBackPort(Protocol):
     ) -> int: ...
 
 
-class BillExportStorePort(Protocol):
-    """The bill export log (adapters.bill_export_store): records, claims, leases.
+class BillLogPort(Protocol):
+    """The bill export log (adapters.bill_export_store) outside the push itself:
+    submission's claims and records, reads, the ops mark, attachments, payment state.
 
     Every write that decides a bill's fate is conditional, so two workers (or a worker
     and a person) never both win; a lost condition answers False or raises
@@ -69,7 +92,6 @@ class BillExportStorePort(Protocol):
 
     def get(self, org_id: str, le_id: str, ap_invoice_id: str) -> BillExport | None: ...
     def ap_invoice_for_qbo_bill(self, org_id: str, le_id: str, qbo_bill_id: str) -> str | None: ...
-    def pending_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]: ...
     def attachment_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]: ...
     def get_many(self, org_id: str, le_id: str, ids: Iterable[str]) -> list[BillExport]: ...
     def list_page(
@@ -100,21 +122,6 @@ class BillExportStorePort(Protocol):
     def demote_to_duplicate(
         self, record: BillExport, duplicate_of: dict[str, Any], now: int
     ) -> bool: ...
-    def acquire(self, record: BillExport, owner: str, now: int, lease_seconds: int) -> bool: ...
-    def hold(
-        self,
-        record: BillExport,
-        owner: str,
-        until: int,
-        now: int,
-        last_error: dict[str, Any] | None,
-    ) -> bool: ...
-    def requeue(
-        self, record: BillExport, owner: str, now: int, last_error: dict[str, Any] | None
-    ) -> bool: ...
-    def finish(
-        self, record: BillExport, owner: str, state: ExportState, now: int, **fields: Any
-    ) -> bool: ...
     def mark_exported(
         self, record: BillExport, qbo_bill_id: str, now: int, marked_by: dict[str, Any]
     ) -> None: ...
@@ -125,6 +132,11 @@ class BillExportStorePort(Protocol):
     def set_payment(
         self, org_id: str, le_id: str, ap_invoice_id: str, payment: dict[str, Any]
     ) -> None: ...
+
+
+class BillExportStorePort(BillLogPort, PushLogPort[BillExport], Protocol):
+    """The whole export log: what the bill service uses (BillLogPort) and what the push
+    engine uses (logic.push_engine.PushLogPort: pending, take, settle)."""
 
 
 class ScheduleRulesPort(Protocol):

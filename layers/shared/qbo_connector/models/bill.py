@@ -733,6 +733,11 @@ class BillExport:
         return cls(**known)
 
     @property
+    def key(self) -> str:
+        """The push engine's name for the AP platform's id (models.push.PushRecord)."""
+        return self.ap_invoice_id
+
+    @property
     def parsed(self) -> ApInvoice:
         return ApInvoice.from_dict(self.invoice)
 

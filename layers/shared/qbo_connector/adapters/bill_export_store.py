@@ -86,22 +86,28 @@ class BillExportStore:
 
     # -- reads -------------------------------------------------------------------------
 
-    def get(self, org_id: str, le_id: str, ap_invoice_id: str) -> BillExport | None:
+    def get(self, org_id: str, legal_entity_id: str, ap_invoice_id: str) -> BillExport | None:
         item = self._table.get_item(
-            Key={"pk": partition(org_id, le_id), "sk": ap_invoice_id}, ConsistentRead=True
+            Key={"pk": partition(org_id, legal_entity_id), "sk": ap_invoice_id}, ConsistentRead=True
         ).get("Item")
         return BillExport.from_item(plain(item)) if item else None
 
-    def ap_invoice_for_qbo_bill(self, org_id: str, le_id: str, qbo_bill_id: str) -> str | None:
+    def ap_invoice_for_qbo_bill(
+        self, org_id: str, legal_entity_id: str, qbo_bill_id: str
+    ) -> str | None:
         item = self._table.get_item(
-            Key={"pk": _side(org_id, le_id, "qbo"), "sk": f"#qbo#{qbo_bill_id}"}
+            Key={"pk": _side(org_id, legal_entity_id, "qbo"), "sk": f"#qbo#{qbo_bill_id}"}
         ).get("Item")
         return str(item["ap_invoice_id"]) if item else None
 
-    def _marked(self, org_id: str, le_id: str, prefix: str, limit: int) -> list[dict[str, Any]]:
+    def _marked(
+        self, org_id: str, legal_entity_id: str, prefix: str, limit: int
+    ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(_side(org_id, le_id, prefix.strip("#")))
+            "KeyConditionExpression": Key("pk").eq(
+                _side(org_id, legal_entity_id, prefix.strip("#"))
+            )
             & Key("sk").begins_with(prefix),
             "ConsistentRead": True,
         }
@@ -114,19 +120,19 @@ class BillExportStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return found[:limit]
 
-    def pending_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]:
+    def pending_ids(self, org_id: str, legal_entity_id: str, limit: int = 10_000) -> list[str]:
         """Queued/exporting bills (and crash leftovers), oldest submission first."""
-        markers = self._marked(org_id, le_id, _PENDING, limit)
+        markers = self._marked(org_id, legal_entity_id, _PENDING, limit)
         markers.sort(key=lambda m: (int(m.get("at", 0)), m["id"]))
         return [m["id"] for m in markers]
 
-    def attachment_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]:
-        return [m["id"] for m in self._marked(org_id, le_id, "#attach#", limit)]
+    def attachment_ids(self, org_id: str, legal_entity_id: str, limit: int = 10_000) -> list[str]:
+        return [m["id"] for m in self._marked(org_id, legal_entity_id, "#attach#", limit)]
 
-    def get_many(self, org_id: str, le_id: str, ids: Iterable[str]) -> list[BillExport]:
+    def get_many(self, org_id: str, legal_entity_id: str, ids: Iterable[str]) -> list[BillExport]:
         wanted = list(dict.fromkeys(ids))
         out: dict[str, BillExport] = {}
-        pk = partition(org_id, le_id)
+        pk = partition(org_id, legal_entity_id)
         resource = self._table.meta.client
         for start in range(0, len(wanted), 100):
             keys = [{"pk": _av(pk), "sk": _av(i)} for i in wanted[start : start + 100]]
@@ -140,17 +146,17 @@ class BillExportStore:
         return [out[i] for i in wanted if i in out]
 
     def list_page(
-        self, org_id: str, le_id: str, state: str | None, limit: int, cursor: str | None
+        self, org_id: str, legal_entity_id: str, state: str | None, limit: int, cursor: str | None
     ) -> tuple[list[BillExport], str | None]:
         kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(partition(org_id, le_id))
+            "KeyConditionExpression": Key("pk").eq(partition(org_id, legal_entity_id))
             & Key("sk").gte(_FIRST_ID_CHAR),
             "Limit": limit,
         }
         if state:
             kwargs["FilterExpression"] = Attr("state").eq(state)
         if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, partition(org_id, le_id))
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, partition(org_id, legal_entity_id))
         items: list[BillExport] = []
         # A filter can empty a page: keep reading until the page is full or the log ends.
         while True:
@@ -172,9 +178,14 @@ class BillExportStore:
     # than a lease) is dropped; a QBO id map or attachment marker written before a
     # `finish` that never happened is rewritten identically by the recovery.
 
-    def claim(self, org_id: str, le_id: str, vendor_id: str, identity: str) -> Claim | None:
+    def claim(
+        self, org_id: str, legal_entity_id: str, vendor_id: str, identity: str
+    ) -> Claim | None:
         item = self._table.get_item(
-            Key={"pk": _side(org_id, le_id, "claim"), "sk": _claim_sk(vendor_id, identity)},
+            Key={
+                "pk": _side(org_id, legal_entity_id, "claim"),
+                "sk": _claim_sk(vendor_id, identity),
+            },
             ConsistentRead=True,
         ).get("Item")
         if not item:
@@ -222,12 +233,12 @@ class BillExportStore:
             raise ClaimHeld(holder.owner, holder.token, holder.at) from error
 
     def release_claim(
-        self, org_id: str, le_id: str, claim: tuple[str, str], ap_invoice_id: str
+        self, org_id: str, legal_entity_id: str, claim: tuple[str, str], ap_invoice_id: str
     ) -> None:
         """Drop a claim only if `ap_invoice_id` still holds it (repeatable)."""
         try:
             self._table.delete_item(
-                Key={"pk": _side(org_id, le_id, "claim"), "sk": _claim_sk(*claim)},
+                Key={"pk": _side(org_id, legal_entity_id, "claim"), "sk": _claim_sk(*claim)},
                 ConditionExpression="#o = :me",
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":me": ap_invoice_id},
@@ -250,7 +261,7 @@ class BillExportStore:
     def drop_pending(
         self,
         org_id: str,
-        le_id: str,
+        legal_entity_id: str,
         ap_invoice_id: str,
         up_to_generation: int | None,
         older_than: int | None = None,
@@ -258,7 +269,10 @@ class BillExportStore:
         """Delete a marker of generation ≤ `up_to_generation` (a newer submission's marker
         survives), or of a missing record once it is older than `older_than`."""
         kwargs: dict[str, Any] = {
-            "Key": {"pk": _side(org_id, le_id, "pending"), "sk": f"{_PENDING}{ap_invoice_id}"}
+            "Key": {
+                "pk": _side(org_id, legal_entity_id, "pending"),
+                "sk": f"{_PENDING}{ap_invoice_id}",
+            }
         }
         if up_to_generation is not None:
             kwargs["ConditionExpression"] = "gen <= :g"
@@ -344,7 +358,7 @@ class BillExportStore:
     def take(
         self,
         org_id: str,
-        le_id: str,
+        legal_entity_id: str,
         ids: Iterable[str],
         owner: str,
         now: int,
@@ -359,16 +373,16 @@ class BillExportStore:
         between its steps).
         """
         wanted = list(ids)
-        found = {r.ap_invoice_id: r for r in self.get_many(org_id, le_id, wanted)}
+        found = {r.ap_invoice_id: r for r in self.get_many(org_id, legal_entity_id, wanted)}
         taken: Taken[BillExport] = Taken()
         for ap_invoice_id in wanted:
             record = found.get(ap_invoice_id)
             if record is None:
                 self.drop_pending(
-                    org_id, le_id, ap_invoice_id, None, older_than=now - lease_seconds
+                    org_id, legal_entity_id, ap_invoice_id, None, older_than=now - lease_seconds
                 )
             elif record.state in FINAL_STATES:
-                self.drop_pending(org_id, le_id, ap_invoice_id, record.generation)
+                self.drop_pending(org_id, legal_entity_id, ap_invoice_id, record.generation)
             elif record.state == ExportState.EXPORTING and (record.lease_until or 0) >= now:
                 taken.busy += 1  # a live worker holds it
             elif self.acquire(record, owner, now, lease_seconds):
@@ -609,16 +623,16 @@ class BillExportStore:
         if done:
             self.drop_attachment(record.org_id, record.legal_entity_id, record.ap_invoice_id)
 
-    def drop_attachment(self, org_id: str, le_id: str, ap_invoice_id: str) -> None:
+    def drop_attachment(self, org_id: str, legal_entity_id: str, ap_invoice_id: str) -> None:
         self._table.delete_item(
-            Key={"pk": _side(org_id, le_id, "attach"), "sk": f"#attach#{ap_invoice_id}"}
+            Key={"pk": _side(org_id, legal_entity_id, "attach"), "sk": f"#attach#{ap_invoice_id}"}
         )
 
     def set_payment(
-        self, org_id: str, le_id: str, ap_invoice_id: str, payment: dict[str, Any]
+        self, org_id: str, legal_entity_id: str, ap_invoice_id: str, payment: dict[str, Any]
     ) -> None:
         self._table.update_item(
-            Key={"pk": partition(org_id, le_id), "sk": ap_invoice_id},
+            Key={"pk": partition(org_id, legal_entity_id), "sk": ap_invoice_id},
             UpdateExpression="SET payment = :p",
             ConditionExpression="attribute_exists(sk)",
             ExpressionAttributeValues={":p": to_dynamo(payment)},

@@ -62,8 +62,10 @@ _BY_HAND = " Attach it to the bill in QuickBooks by hand."
 ExportCounts = PushCounts  # the bill export's counts are the engine's
 
 
-def attachment_request_id(org_id: str, le_id: str, ap_invoice_id: str, bill_id: str) -> str:
-    return "att-" + digest(org_id, le_id, ap_invoice_id, bill_id)[:32]
+def attachment_request_id(
+    org_id: str, legal_entity_id: str, ap_invoice_id: str, bill_id: str
+) -> str:
+    return "att-" + digest(org_id, legal_entity_id, ap_invoice_id, bill_id)[:32]
 
 
 class BillAttachments:
@@ -76,9 +78,9 @@ class BillAttachments:
         self.invoice_bucket = invoice_bucket
 
     def upload(self, ctx: Any, counts: PushCounts) -> None:
-        org, le = ctx.org_id, ctx.legal_entity_id
-        ids = self.store.attachment_ids(org, le)
-        for record in self.store.get_many(org, le, ids):
+        org_id, legal_entity_id = ctx.org_id, ctx.legal_entity_id
+        ids = self.store.attachment_ids(org_id, legal_entity_id)
+        for record in self.store.get_many(org_id, legal_entity_id, ids):
             if ctx.time_left_ms() < RESERVE_MS // 2:
                 return
             pdf = record.invoice.get("pdf") or {}
@@ -86,10 +88,12 @@ class BillAttachments:
             if record.state == ExportState.EXPORTING:
                 continue  # marker written just before `finish`: wait for the outcome
             if record.state != ExportState.EXPORTED or not record.qbo_bill_id or not pdf:
-                self.store.drop_attachment(org, le, record.ap_invoice_id)
+                self.store.drop_attachment(org_id, legal_entity_id, record.ap_invoice_id)
                 continue
             tries = int(state.get("tries", 0)) + 1
-            if not pdf_location_allowed(pdf["bucket"], pdf["key"], org, le, self.invoice_bucket):
+            if not pdf_location_allowed(
+                pdf["bucket"], pdf["key"], org_id, legal_entity_id, self.invoice_bucket
+            ):
                 # Defence in depth (submission refuses these): never read another
                 # organization's or legal entity's PDF; the reason is the neutral one.
                 self.store.set_attachment(
@@ -97,13 +101,13 @@ class BillAttachments:
                     {
                         "state": "failed",
                         "tries": tries,
-                        "message": pdf_unreadable_reason(org, le) + _BY_HAND,
+                        "message": pdf_unreadable_reason(org_id, legal_entity_id) + _BY_HAND,
                     },
                     True,
                 )
                 continue
             try:
-                data = self.documents.fetch(org, le, pdf["bucket"], pdf["key"])
+                data = self.documents.fetch(org_id, legal_entity_id, pdf["bucket"], pdf["key"])
                 att = ctx.client.upload_attachment(
                     "Bill",
                     record.qbo_bill_id,
@@ -111,7 +115,7 @@ class BillAttachments:
                     pdf.get("content_type", "application/pdf"),
                     data,
                     request_id=attachment_request_id(
-                        org, le, record.ap_invoice_id, record.qbo_bill_id
+                        org_id, legal_entity_id, record.ap_invoice_id, record.qbo_bill_id
                     ),
                 )
             except Exception as exc:  # noqa: BLE001 - S3 or QBO; the bill itself is exported
@@ -194,9 +198,16 @@ class BillExportService:
         return self.submission.list_page(entity, state, limit, cursor)
 
     def mark_exported(
-        self, org_id: str, le_id: str, ap_invoice_id: Any, qbo_bill_id: str | None, operator: str
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        ap_invoice_id: Any,
+        qbo_bill_id: str | None,
+        operator: str,
     ) -> dict[str, Any]:
-        return self.submission.mark_exported(org_id, le_id, ap_invoice_id, qbo_bill_id, operator)
+        return self.submission.mark_exported(
+            org_id, legal_entity_id, ap_invoice_id, qbo_bill_id, operator
+        )
 
     # -- the sync run's write-back (logic.ports.BillWriteBackPort) -------------------------
 

@@ -30,7 +30,7 @@ class BillPayments:
         """Update payment state of our exported bills from CDC Bill/BillPayment changes.
 
         Paid means Balance == 0 (a partial payment also links the bill)."""
-        org, le = ctx.org_id, ctx.legal_entity_id
+        org_id, legal_entity_id = ctx.org_id, ctx.legal_entity_id
         paid_on: dict[str, str] = {}
         linked: set[str] = set()
         for payment in bill_payments:
@@ -52,7 +52,7 @@ class BillPayments:
                 by_id.update({str(b["Id"]): b for b in page})
         updated = 0
         for bill_id, bill in by_id.items():
-            ap = self.store.ap_invoice_for_qbo_bill(org, le, bill_id)
+            ap = self.store.ap_invoice_for_qbo_bill(org_id, legal_entity_id, bill_id)
             if ap is None:
                 continue  # not one of ours
             if bill.get("status") == "Deleted":
@@ -69,7 +69,7 @@ class BillPayments:
                     bill,
                 )
             try:
-                self.store.set_payment(org, le, ap, payment)
+                self.store.set_payment(org_id, legal_entity_id, ap, payment)
                 updated += 1
             except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
                 logger.warning(

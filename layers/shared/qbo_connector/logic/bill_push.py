@@ -71,7 +71,9 @@ _REF_DETAIL = re.compile(r"(\w+)\s+element\s+id\s+(\w+)\s+not\s+found", re.IGNOR
 class QboBillMapPort(Protocol):
     """Which AP invoice a QBO bill is the export of (the export log's id map)."""
 
-    def ap_invoice_for_qbo_bill(self, org_id: str, le_id: str, qbo_bill_id: str) -> str | None: ...
+    def ap_invoice_for_qbo_bill(
+        self, org_id: str, legal_entity_id: str, qbo_bill_id: str
+    ) -> str | None: ...
 
 
 class EntityPreferencesPort(Protocol):
@@ -80,9 +82,9 @@ class EntityPreferencesPort(Protocol):
     def update(self, org_id: str, legal_entity_id: str, **fields: Any) -> Any: ...
 
 
-def bill_request_id(org_id: str, le_id: str, ap_invoice_id: str, generation: int) -> str:
+def bill_request_id(org_id: str, legal_entity_id: str, ap_invoice_id: str, generation: int) -> str:
     """One bill's create intent (≤ 50 chars): the same bill and generation, the same id."""
-    return "bill-" + digest(org_id, le_id, ap_invoice_id, str(generation))[:32]
+    return "bill-" + digest(org_id, legal_entity_id, ap_invoice_id, str(generation))[:32]
 
 
 class BillSpec:

@@ -74,11 +74,11 @@ class BillSubmission:
                 code="not_connected",
             )
         invoice = ApInvoice.parse(body)
-        org, le = entity.org_id, entity.legal_entity_id
+        org_id, legal_entity_id = entity.org_id, entity.legal_entity_id
         # Before anything is read or stored: one organization never names another's PDF.
-        check_pdf_location(invoice.pdf, org, le, self.invoice_bucket)
+        check_pdf_location(invoice.pdf, org_id, legal_entity_id, self.invoice_bucket)
         digest = invoice.payload_hash()
-        existing = self.store.get(org, le, invoice.ap_invoice_id)
+        existing = self.store.get(org_id, legal_entity_id, invoice.ap_invoice_id)
         # The same payload again is the same answer, except after a failure: resending a
         # failed invoice (its cause fixed in QuickBooks) is how a person retries it.
         if (
@@ -96,15 +96,15 @@ class BillSubmission:
                 code="bill_already_exported",
                 details={"state": str(existing.state), "qbo_bill_id": existing.qbo_bill_id},
             )
-        self._check_references(org, le, invoice)
+        self._check_references(org_id, legal_entity_id, invoice)
         now = int(self.clock())
         record = BillExport(
-            org_id=org,
-            legal_entity_id=le,
+            org_id=org_id,
+            legal_entity_id=legal_entity_id,
             ap_invoice_id=invoice.ap_invoice_id,
             invoice=invoice.to_dict(),
             payload_hash=digest,
-            dup_key=dup_key(org, le, invoice.vendor_id, invoice.number_identity),
+            dup_key=dup_key(org_id, legal_entity_id, invoice.vendor_id, invoice.number_identity),
             generation=(existing.generation + 1) if existing else 1,
             submitted_at=iso(now),
             updated_at=iso(now),
@@ -137,7 +137,7 @@ class BillSubmission:
         meanwhile (possible while our old record read failed/duplicate), our queued record
         steps down to `duplicate` (conditional on still being queued).
         """
-        org, le = record.org_id, record.legal_entity_id
+        org_id, legal_entity_id = record.org_id, record.legal_entity_id
         take_over: Claim | None = None
         for _ in range(4):
             try:
@@ -147,7 +147,7 @@ class BillSubmission:
                 if not held.owner:
                     take_over = None  # released meanwhile: just try again
                     continue
-                owner = self.store.get(org, le, held.owner)
+                owner = self.store.get(org_id, legal_entity_id, held.owner)
                 if self._claim_is_stale(owner, held, claim):
                     take_over = Claim(held.owner, held.token, held.at)
                     continue
@@ -183,7 +183,7 @@ class BillSubmission:
         claim: tuple[str, str],
         old_claim: tuple[str, str] | None,
     ) -> BillExport:
-        org, le = record.org_id, record.legal_entity_id
+        org_id, legal_entity_id = record.org_id, record.legal_entity_id
         now = int(self.clock())
         if record.state == ExportState.QUEUED:
             self.store.put_pending(record, now)
@@ -195,18 +195,20 @@ class BillSubmission:
         except StaleRecord:
             raise self._raced(record) from None
         if old_claim is not None:
-            self.store.release_claim(org, le, old_claim, record.ap_invoice_id)
+            self.store.release_claim(org_id, legal_entity_id, old_claim, record.ap_invoice_id)
         if record.state != ExportState.QUEUED:
             if existing is not None:  # the replaced queued record's marker, if any
-                self.store.drop_pending(org, le, record.ap_invoice_id, record.generation)
+                self.store.drop_pending(
+                    org_id, legal_entity_id, record.ap_invoice_id, record.generation
+                )
             return record
         if existing is None:
             # A brand-new invoice's claim can only be taken over once it is older than
             # CLAIM_GRACE_SECONDS (far beyond the API's 29 s): nobody raced us.
             return record
-        holder = self.store.claim(org, le, *claim)
+        holder = self.store.claim(org_id, legal_entity_id, *claim)
         if holder is not None and holder.owner != record.ap_invoice_id:
-            owner = self.store.get(org, le, holder.owner)
+            owner = self.store.get(org_id, legal_entity_id, holder.owner)
             dup = self._log_duplicate(record, owner, holder.owner)
             if self.store.demote_to_duplicate(record, dup, now):
                 return replace(record, state=ExportState.DUPLICATE, duplicate_of=dup)
@@ -236,9 +238,11 @@ class BillSubmission:
         )
         return out
 
-    def _check_references(self, org: str, le: str, invoice: ApInvoice) -> None:
+    def _check_references(self, org_id: str, legal_entity_id: str, invoice: ApInvoice) -> None:
         refs = invoice.references()
-        found = self.master.lookup(org, le, [(kind, qbo_id) for _, kind, qbo_id in refs])
+        found = self.master.lookup(
+            org_id, legal_entity_id, [(kind, qbo_id) for _, kind, qbo_id in refs]
+        )
         problems: list[dict[str, str]] = []
         for field_name, kind, qbo_id in refs:
             word = WORDS.get(kind, kind)
@@ -313,13 +317,21 @@ class BillSubmission:
     # -- ops ----------------------------------------------------------------------------
 
     def mark_exported(
-        self, org_id: str, le_id: str, ap_invoice_id: Any, qbo_bill_id: str | None, operator: str
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        ap_invoice_id: Any,
+        qbo_bill_id: str | None,
+        operator: str,
     ) -> dict[str, Any]:
         """A duplicate that *is* the existing QBO bill: record it as exported against it."""
-        record = self.store.get(org_id, le_id, validate_id(ap_invoice_id, "ap_invoice_id"))
+        record = self.store.get(
+            org_id, legal_entity_id, validate_id(ap_invoice_id, "ap_invoice_id")
+        )
         if record is None:
             raise NotFound(
-                f"No AP invoice {ap_invoice_id} in {org_id}/{le_id}.", code="bill_not_found"
+                f"No AP invoice {ap_invoice_id} in {org_id}/{legal_entity_id}.",
+                code="bill_not_found",
             )
         if record.state != ExportState.DUPLICATE:
             raise Conflict(
@@ -334,7 +346,7 @@ class BillSubmission:
                 field="qbo_bill_id",
             )
         validate_id(str(target), "qbo_bill_id")
-        owner = self.store.ap_invoice_for_qbo_bill(org_id, le_id, str(target))
+        owner = self.store.ap_invoice_for_qbo_bill(org_id, legal_entity_id, str(target))
         if owner and owner != ap_invoice_id:
             raise Conflict(
                 f"QuickBooks bill {target} is already the export of AP invoice "
@@ -352,6 +364,6 @@ class BillSubmission:
                 "look at its state and try again.",
                 code="bill_changed_concurrently",
             ) from None
-        updated = self.store.get(org_id, le_id, ap_invoice_id)
+        updated = self.store.get(org_id, legal_entity_id, ap_invoice_id)
         assert updated is not None
         return updated.view()

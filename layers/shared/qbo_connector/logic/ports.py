@@ -56,7 +56,7 @@ class MasterDataPort(Protocol):
     """The imported master data (adapters.record_store): references by (type, QBO id)."""
 
     def lookup(
-        self, org_id: str, le_id: str, refs: Iterable[tuple[str, str]]
+        self, org_id: str, legal_entity_id: str, refs: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], MasterRecord]: ...
 
 
@@ -90,14 +90,22 @@ class BillLogPort(Protocol):
     `ClaimHeld` / `StaleRecord` (models.bill).
     """
 
-    def get(self, org_id: str, le_id: str, ap_invoice_id: str) -> BillExport | None: ...
-    def ap_invoice_for_qbo_bill(self, org_id: str, le_id: str, qbo_bill_id: str) -> str | None: ...
-    def attachment_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]: ...
-    def get_many(self, org_id: str, le_id: str, ids: Iterable[str]) -> list[BillExport]: ...
+    def get(self, org_id: str, legal_entity_id: str, ap_invoice_id: str) -> BillExport | None: ...
+    def ap_invoice_for_qbo_bill(
+        self, org_id: str, legal_entity_id: str, qbo_bill_id: str
+    ) -> str | None: ...
+    def attachment_ids(
+        self, org_id: str, legal_entity_id: str, limit: int = 10_000
+    ) -> list[str]: ...
+    def get_many(
+        self, org_id: str, legal_entity_id: str, ids: Iterable[str]
+    ) -> list[BillExport]: ...
     def list_page(
-        self, org_id: str, le_id: str, state: str | None, limit: int, cursor: str | None
+        self, org_id: str, legal_entity_id: str, state: str | None, limit: int, cursor: str | None
     ) -> tuple[list[BillExport], str | None]: ...
-    def claim(self, org_id: str, le_id: str, vendor_id: str, identity: str) -> Claim | None: ...
+    def claim(
+        self, org_id: str, legal_entity_id: str, vendor_id: str, identity: str
+    ) -> Claim | None: ...
     def take_claim(
         self,
         record: BillExport,
@@ -106,13 +114,13 @@ class BillLogPort(Protocol):
         now: int = 0,
     ) -> None: ...
     def release_claim(
-        self, org_id: str, le_id: str, claim: tuple[str, str], ap_invoice_id: str
+        self, org_id: str, legal_entity_id: str, claim: tuple[str, str], ap_invoice_id: str
     ) -> None: ...
     def put_pending(self, record: BillExport, now: int) -> None: ...
     def drop_pending(
         self,
         org_id: str,
-        le_id: str,
+        legal_entity_id: str,
         ap_invoice_id: str,
         up_to_generation: int | None,
         older_than: int | None = None,
@@ -128,9 +136,9 @@ class BillLogPort(Protocol):
     def set_attachment(
         self, record: BillExport, attachment: dict[str, Any], done: bool
     ) -> None: ...
-    def drop_attachment(self, org_id: str, le_id: str, ap_invoice_id: str) -> None: ...
+    def drop_attachment(self, org_id: str, legal_entity_id: str, ap_invoice_id: str) -> None: ...
     def set_payment(
-        self, org_id: str, le_id: str, ap_invoice_id: str, payment: dict[str, Any]
+        self, org_id: str, legal_entity_id: str, ap_invoice_id: str, payment: dict[str, Any]
     ) -> None: ...
 
 

@@ -103,12 +103,18 @@ class PushClientPort(Protocol):
 class PushLogPort[R](Protocol):
     """The log of one pushed kind, in the engine's intents: one crossing per stage."""
 
-    def pending_ids(self, org_id: str, le_id: str, limit: int = 10_000) -> list[str]:
+    def pending_ids(self, org_id: str, legal_entity_id: str, limit: int = 10_000) -> list[str]:
         """Queued or exporting keys (and crash leftovers), oldest submission first."""
         ...
 
     def take(
-        self, org_id: str, le_id: str, ids: Sequence[str], owner: str, now: int, lease_seconds: int
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        ids: Sequence[str],
+        owner: str,
+        now: int,
+        lease_seconds: int,
     ) -> Taken[R]:
         """Lease, for `owner`, those of `ids` that are queued or exporting under a lapsed
         lease (conditionally: only one worker wins each); drop markers left by a crash."""
@@ -277,9 +283,9 @@ class PushEngine[R: PushRecord, P]:
     def run(self, ctx: PushContext, counts: PushCounts | None = None) -> PushCounts:
         """Push what is pending for the legal entity, a chunk of ≤ 30 at a time."""
         counts = counts if counts is not None else PushCounts()
-        org, le = ctx.org_id, ctx.legal_entity_id
+        org_id, legal_entity_id = ctx.org_id, ctx.legal_entity_id
         owner = f"{ctx.sync_id or 'job'}:{uuid.uuid4().hex[:12]}"
-        ids = self.log.pending_ids(org, le)
+        ids = self.log.pending_ids(org_id, legal_entity_id)
         prepared = False
         # A chunk at a time: a run that stops early (QBO not answering) has read only
         # what it tried.
@@ -288,7 +294,9 @@ class PushEngine[R: PushRecord, P]:
                 counts.skipped += len(ids) - start
                 break
             chunk = ids[start : start + self.batch_size]
-            taken = self.log.take(org, le, chunk, owner, self._now(), self.lease_seconds)
+            taken = self.log.take(
+                org_id, legal_entity_id, chunk, owner, self._now(), self.lease_seconds
+            )
             counts.skipped += taken.busy
             if not taken.leased:
                 continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-from qbo_connector.adapters.intuit_oauth import TokenSet
+from qbo_connector.models.tokens import TokenSet
 
 
 @dataclasses.dataclass

@@ -17,8 +17,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from qbo_connector.adapters import aws, token_cache
-from qbo_connector.adapters.intuit_oauth import TokenSet
 from qbo_connector.config import get_settings
+from qbo_connector.models.tokens import TokenSet
 
 APP_CREDENTIALS_TTL_SECONDS = 300.0
 

@@ -1,36 +1,52 @@
 """What the domain needs from the outside world, as protocols.
 
 Logic depends on these shapes, not on boto3 or intuitlib; `wiring` plugs the
-real adapters in, and pure unit tests can plug in small fakes.
+real adapters in (mypy checks there that each adapter has the shape of its port),
+and pure unit tests plug in the small fakes of tests/unit/fakes.py.
+
+Each port is what logic really calls, no more: a method no logic calls is not here,
+even when the adapter has it. `Any` is left only where the value is free-form JSON
+(a QBO object, an answer body, the attributes of a store update).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import builtins
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from qbo_connector.logic.push_engine import PushLogPort
+from qbo_connector.logic.schedule_rules import ScheduleRule
 from qbo_connector.models.bill import BillExport, Claim
-from qbo_connector.models.legal_entity import CompanyPreferences
-from qbo_connector.models.record import MasterRecord
+from qbo_connector.models.legal_entity import CompanyPreferences, LegalEntity
+from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt, PendingConnection
+from qbo_connector.models.record import MasterRecord, RecordWrite, StoredState
+from qbo_connector.models.sync_run import SyncMode, SyncRun, Trigger
+from qbo_connector.models.tokens import TokenSet
 
 
 class OAuthPort(Protocol):
+    """Intuit's OAuth endpoints (adapters.intuit_oauth.IntuitOAuth)."""
+
     def authorization_url(self, state: str, scopes: list[str]) -> str: ...
-    def exchange_code(self, code: str, realm_id: str) -> Any: ...
-    def revoke(self, token: str) -> Any: ...
+    def exchange_code(self, code: str, realm_id: str) -> TokenSet: ...
+    def revoke(self, token: str) -> None: ...
     def user_info(self, access_token: str) -> dict[str, Any]: ...
 
 
 class TokenVaultPort(Protocol):
-    def load(self, org_id: str, legal_entity_id: str) -> Any: ...
-    def save(self, org_id: str, legal_entity_id: str, tokens: Any) -> Any: ...
-    def delete(self, org_id: str, legal_entity_id: str) -> Any: ...
+    """A connection's tokens, kept secret (adapters.token_vault.TokenVault)."""
+
+    def load(self, org_id: str, legal_entity_id: str) -> TokenSet | None: ...
+    def save(self, org_id: str, legal_entity_id: str, tokens: TokenSet) -> None: ...
+    def delete(self, org_id: str, legal_entity_id: str) -> None: ...
     # Tokens of a connection waiting for the person's confirmation (kept apart).
-    def hold_pending(self, org_id: str, legal_entity_id: str, key: str, tokens: Any) -> Any: ...
-    def take_pending(self, org_id: str, legal_entity_id: str, key: str) -> Any: ...
-    def drop_pending(self, org_id: str, legal_entity_id: str, key: str) -> Any: ...
+    def hold_pending(
+        self, org_id: str, legal_entity_id: str, key: str, tokens: TokenSet
+    ) -> None: ...
+    def take_pending(self, org_id: str, legal_entity_id: str, key: str) -> TokenSet | None: ...
+    def drop_pending(self, org_id: str, legal_entity_id: str, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,215 @@ class BillExportStorePort(BillLogPort, PushLogPort[BillExport], Protocol):
 
 
 class ScheduleRulesPort(Protocol):
-    def disable(self, org_id: str, legal_entity_id: str) -> Any: ...
-    def enable(self, org_id: str, legal_entity_id: str) -> Any: ...
-    def remove(self, org_id: str, legal_entity_id: str) -> Any: ...
+    """A legal entity's schedule rules (adapters.schedule_rules.ScheduleRules, EventBridge).
+
+    Each answers how many rules it touched; `apply` answers the names now in place and
+    raises `ScheduleQuotaExceeded` (models.faults) when the account has no room left.
+    """
+
+    def apply(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        rules: Sequence[ScheduleRule],
+        *,
+        enabled: bool = True,
+    ) -> builtins.list[str]: ...
+    def disable(self, org_id: str, legal_entity_id: str) -> int: ...
+    def enable(self, org_id: str, legal_entity_id: str) -> int: ...
+    def remove(self, org_id: str, legal_entity_id: str) -> int: ...
+
+
+# -- the stores --------------------------------------------------------------------------
+
+
+class LegalEntityStorePort(Protocol):
+    """The legal entities, their realm claims and sync leases (adapters.legal_entity_store).
+
+    The writes that decide something are conditional: `bind_realm` raises
+    `RealmAlreadyClaimed` (models.faults) for a company another entity holds, and a sync
+    lease is taken only when free or lapsed (`acquire_sync_lease` answers the sync that
+    holds it), renewed and released only by the sync that holds it.
+    """
+
+    def get(self, org_id: str, legal_entity_id: str) -> LegalEntity | None: ...
+    def list(self, org_id: str) -> builtins.list[LegalEntity]: ...
+    def scan_connected(self) -> Iterable[LegalEntity]: ...
+    def create(self, entity: LegalEntity) -> bool: ...
+    # Sets each attribute given (None removes it); the values are stored as given.
+    def update(self, org_id: str, legal_entity_id: str, **fields: Any) -> None: ...
+    def delete(self, org_id: str, legal_entity_id: str) -> None: ...
+    def realm_owner(self, realm_id: str) -> tuple[str, str] | None: ...
+    def bind_realm(self, entity: LegalEntity) -> None: ...
+    def release_realm(self, realm_id: str, org_id: str, legal_entity_id: str) -> None: ...
+    def acquire_sync_lease(
+        self, org_id: str, legal_entity_id: str, sync_id: str, now: int, lease_seconds: int
+    ) -> str | None: ...
+    def renew_sync_lease(
+        self, org_id: str, legal_entity_id: str, sync_id: str, expires_at: int
+    ) -> bool: ...
+    def release_sync_lease(
+        self, org_id: str, legal_entity_id: str, sync_id: str, last_sync: dict[str, Any]
+    ) -> None: ...
+
+
+class SyncRunStorePort(Protocol):
+    """The sync history (adapters.sync_run_store): one record a run, newest first.
+
+    `finish_if_open` writes a finished run only over a queued or running one, so of two
+    writers racing to end a run exactly one wins (it answers True).
+    """
+
+    def create(self, run: SyncRun) -> None: ...
+    def save(self, run: SyncRun) -> None: ...
+    def finish_if_open(self, run: SyncRun) -> bool: ...
+    def get(self, org_id: str, legal_entity_id: str, sync_id: str) -> SyncRun | None: ...
+    def list(
+        self, org_id: str, legal_entity_id: str, limit: int = 20, cursor: str | None = None
+    ) -> tuple[builtins.list[SyncRun], str | None]: ...
+
+
+class OAuthAttemptStorePort(Protocol):
+    """The connection attempts (adapters.oauth_attempt_store): single use, browser-bound.
+
+    `begin` answers another person's live attempt that blocks this one; `launch`,
+    `consume` and `take` hand out their secret once, `consume` and `take` only to the
+    browser whose hash launched it (`Consumed.OTHER_BROWSER` otherwise).
+    """
+
+    def pending(self, org_id: str, legal_entity_id: str, now: int) -> OAuthAttempt | None: ...
+    def begin(self, attempt: OAuthAttempt, now: int) -> OAuthAttempt | None: ...
+    def launch(
+        self, attempt_hash: str, state_hash: str, browser_hash: str
+    ) -> OAuthAttempt | None: ...
+    def consume(
+        self, state_hash: str, browser_hash: str
+    ) -> tuple[Consumed, OAuthAttempt | None]: ...
+    def finish(self, attempt: OAuthAttempt) -> None: ...
+    def hold(self, pending: PendingConnection) -> None: ...
+    def take(
+        self, confirmation_hash: str, browser_hash: str
+    ) -> tuple[Consumed, PendingConnection | None]: ...
+    def expired_confirmations(self, now: int) -> builtins.list[PendingConnection]: ...
+    def forget(self, pending: PendingConnection) -> None: ...
+
+
+class RecordStorePort(Protocol):
+    """Imported QBO master data (adapters.record_store), by type and QuickBooks Id.
+
+    The bill export reads the same records through its own `MasterDataPort` (above).
+    """
+
+    def states(
+        self, org_id: str, legal_entity_id: str, object_type: str, ids: builtins.list[str]
+    ) -> dict[str, StoredState]: ...
+    def all_states(
+        self, org_id: str, legal_entity_id: str, object_type: str
+    ) -> dict[str, StoredState]: ...
+    def put_many(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        object_type: str,
+        records: builtins.list[RecordWrite],
+        *,
+        sync_id: str,
+        imported_at: str,
+    ) -> int: ...
+    def mark(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        object_type: str,
+        ids: builtins.list[str],
+        *,
+        sync_id: str,
+        imported_at: str,
+        deleted: bool | None = None,
+        active: bool | None = None,
+    ) -> int: ...
+    def delete_all(self, org_id: str, legal_entity_id: str, object_type: str) -> int: ...
+    # A page of records as the API shows them (JSON objects), and the next page's cursor.
+    def list(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        object_type: str,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        include_inactive: bool = True,
+        include_deleted: bool = False,
+    ) -> tuple[builtins.list[dict[str, Any]], str | None]: ...
+
+
+# -- the sync queue and QuickBooks -----------------------------------------------------------
+
+
+class SyncQueuePort(Protocol):
+    """The sync queue (adapters.sync_queue.SyncQueue): a run's steps, for the sync worker.
+
+    Answers the message id. (The bill export sends its own jobs through `QueuePort`.)
+    """
+
+    def send_sync(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        sync_id: str,
+        step: int = 0,
+        delay_seconds: int = 0,
+    ) -> str: ...
+
+
+class CallCounterPort(Protocol):
+    """The QuickBooks calls of one run so far, by kind (adapters.qbo_client.CallCounter)."""
+
+    def as_dict(self) -> dict[str, int]: ...
+
+
+class QboClientPort(Protocol):
+    """One company's Accounting API (adapters.qbo_client.QboClient), as the import asks it.
+
+    Answers are QBO's JSON. The bill export asks more of the same client (query_all,
+    preferences, batch, create, upload_attachment); it reads its context untyped today,
+    and adds those here when it types it.
+    """
+
+    def query(self, sql: str) -> dict[str, Any]: ...
+    def cdc(
+        self, entities: Sequence[str], changed_since: str
+    ) -> dict[str, builtins.list[dict[str, Any]]]: ...
+
+
+class TokenManagerPort(Protocol):
+    """A connection's token manager (adapters.qbo_auth.TokenManager).
+
+    `force_refresh` persists the rotated refresh token before answering the new access
+    token; it raises `ReconnectRequired` (models.faults) once Intuit refuses the grant.
+    """
+
+    def force_refresh(self) -> str: ...
+
+
+# -- logic services, where another service depends on them through a port ------------------
+
+
+class SyncStarterPort(Protocol):
+    """Starting a sync for an entity (logic.sync_service.SyncService), for the schedule and
+    the webhook: raises `Conflict` when one runs, `PreconditionFailed` when it cannot."""
+
+    def start_for_entity(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        trigger: Trigger,
+        mode: SyncMode = SyncMode.INCREMENTAL,
+    ) -> dict[str, Any]: ...
+
+
+class ScheduleUpkeepPort(Protocol):
+    """What a firing rule asks of the schedule (logic.sync_schedule.SyncScheduleService)."""
+
+    def recompute(self, org_id: str, legal_entity_id: str) -> bool: ...
+    def remove_for_deleted_entity(self, org_id: str, legal_entity_id: str) -> int: ...

@@ -158,7 +158,7 @@ def sync_service() -> SyncService:
 
 
 @lru_cache(maxsize=1)
-def sync_runner() -> SyncRunner:
+def sync_runner() -> SyncRunner[CallCounter]:
     """The sync worker's engine room: import (and bill export) for one run."""
     from qbo_connector.adapters.qbo_client import CallCounter
     from qbo_connector.adapters.sync_queue import SyncQueue

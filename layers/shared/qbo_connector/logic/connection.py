@@ -27,6 +27,8 @@ from qbo_connector.logic.ports import (
     CompanyAccessRefused,
     CompanyReaderPort,
     CompanySnapshot,
+    LegalEntityStorePort,
+    OAuthAttemptStorePort,
     OAuthPort,
     ScheduleRulesPort,
     TokenVaultPort,
@@ -41,6 +43,7 @@ from qbo_connector.models.legal_entity import (
     validate_id,
 )
 from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt, PendingConnection
+from qbo_connector.models.tokens import TokenSet
 from qbo_connector.observability import logger, metrics
 
 SCOPES = ["com.intuit.quickbooks.accounting", "openid", "email", "profile"]
@@ -170,8 +173,8 @@ def _clears(outcome: CallbackOutcome, state_hash: str) -> CallbackOutcome:
 class ConnectionService:
     def __init__(
         self,
-        entities: Any,
-        attempts: Any,
+        entities: LegalEntityStorePort,
+        attempts: OAuthAttemptStorePort,
         vault: TokenVaultPort,
         oauth: Callable[[], OAuthPort],
         companies: CompanyReaderPort,
@@ -371,7 +374,7 @@ class ConnectionService:
         realm_id: str,
         company: CompanySnapshot,
         who: str | None,
-        tokens: Any,
+        tokens: TokenSet,
     ) -> CallbackOutcome:
         """Nothing is bound before the person has seen which company goes to which entity.
 
@@ -476,7 +479,7 @@ class ConnectionService:
             self._drop_pending(pending)
             return refusal
         now = self._clock()
-        hard = getattr(tokens, "refresh_hard_expires_at", None)
+        hard = tokens.refresh_hard_expires_at
         connected = replace(
             entity,
             connection_state=ConnectionState.CONNECTED,
@@ -707,7 +710,8 @@ class ConnectionService:
                 "revoked_at_intuit": revoked,
             },
         )
-        result = self.describe(self._entities.get(entity.org_id, entity.legal_entity_id))
+        # Read again: the answer shows the entity as disconnected (NotFound if it just went).
+        result = self.describe(self.entity_for(caller, legal_entity_id))
         result["revoked_at_intuit"] = revoked
         return result
 

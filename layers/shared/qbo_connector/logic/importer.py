@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from qbo_connector.logic.ports import BillWriteBackPort
+from qbo_connector.logic.ports import BillWriteBackPort, RecordStorePort
 from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext, iso_now
 from qbo_connector.models.faults import (
     QboAuthenticationError,
@@ -132,7 +132,7 @@ def describe_qbo_error(exc: BaseException, object_type: str | None) -> tuple[str
 class ImportEngine:
     def __init__(
         self,
-        records: Any,
+        records: RecordStorePort,
         bills: BillWriteBackPort,
         *,
         page_size: int = PAGE_SIZE,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qbo_connector.logic.connection import ConnectionService, iso
+from qbo_connector.logic.ports import LegalEntityStorePort, RecordStorePort
 from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
@@ -17,9 +18,9 @@ from qbo_connector.observability import logger
 class LegalEntityService:
     def __init__(
         self,
-        entities: Any,
+        entities: LegalEntityStorePort,
         connections: ConnectionService,
-        records: Any = None,
+        records: RecordStorePort,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._entities = entities
@@ -57,6 +58,8 @@ class LegalEntityService:
         )
         created = self._entities.create(entity)
         current = self._entities.get(org, le)
+        if current is None:  # deleted again between the two calls
+            raise NotFound("No such legal entity.", code="legal_entity_not_found")
         return {"created": created, "legal_entity": self.summary(current)}
 
     def show(self, org_id: Any, legal_entity_id: Any) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from qbo_connector.logic.ports import RecordStorePort
+from qbo_connector.logic.sync_service import SyncService
 from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import InvalidInput
 from qbo_connector.models.object_types import OBJECT_TYPES
@@ -32,7 +34,7 @@ def object_type(value: str) -> str:
 
 
 class RecordService:
-    def __init__(self, syncs: Any, records: Any) -> None:
+    def __init__(self, syncs: SyncService, records: RecordStorePort) -> None:
         self._syncs = syncs  # for the tenant check of the legal entity
         self._records = records
 

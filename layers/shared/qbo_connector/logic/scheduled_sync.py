@@ -11,8 +11,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from qbo_connector.logic.ports import (
+    LegalEntityStorePort,
+    ScheduleUpkeepPort,
+    SyncRunStorePort,
+    SyncStarterPort,
+)
 from qbo_connector.models.errors import Conflict, PreconditionFailed
-from qbo_connector.models.legal_entity import validate_id
+from qbo_connector.models.legal_entity import LegalEntity, validate_id
 from qbo_connector.models.sync_run import RunStatus, SyncMode, SyncRun, Trigger, new_sync_id
 from qbo_connector.observability import logger
 
@@ -26,10 +32,10 @@ def _iso(epoch: float) -> str:
 class ScheduledSyncService:
     def __init__(
         self,
-        entities: Any,
-        runs: Any,
-        syncs: Any,
-        schedules: Any,
+        entities: LegalEntityStorePort,
+        runs: SyncRunStorePort,
+        syncs: SyncStarterPort,
+        schedules: ScheduleUpkeepPort,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._entities = entities
@@ -66,7 +72,7 @@ class ScheduledSyncService:
             }
         return {"outcome": "queued", **started}
 
-    def _record_skip(self, entity: Any, reason: str, running_sync_id: str | None) -> str:
+    def _record_skip(self, entity: LegalEntity, reason: str, running_sync_id: str | None) -> str:
         now = self._clock()
         run = SyncRun(
             org_id=entity.org_id,

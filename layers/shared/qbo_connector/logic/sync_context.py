@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from qbo_connector.logic.ports import CallCounterPort, QboClientPort
 from qbo_connector.models.legal_entity import LegalEntity
 from qbo_connector.models.sync_profile import SyncProfile
 from qbo_connector.models.sync_run import RunError, SyncRun, TypeProgress
@@ -39,8 +40,8 @@ class SyncContext:
     org_id: str
     legal_entity_id: str
     entity: LegalEntity
-    client: Any  # adapters.qbo_client.QboClient
-    counter: Any  # adapters.qbo_client.CallCounter, shared with `client`
+    client: QboClientPort
+    counter: CallCounterPort  # shared with `client`: its calls are counted here
     run: RunRecorder
     time_left_ms: Callable[[], int]
     clock: Callable[[], float]
@@ -61,7 +62,7 @@ class RunHandle:
         run: SyncRun,
         save: Callable[[SyncRun], None],
         renew_lease: Callable[[], bool],
-        counter: Any,
+        counter: CallCounterPort | None,
         clock: Callable[[], float],
     ) -> None:
         self.run = run

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qbo_connector.logic.connection import iso
+from qbo_connector.logic.ports import LegalEntityStorePort
 from qbo_connector.models.errors import InvalidInput, NotFound
 from qbo_connector.models.legal_entity import LegalEntity, validate_id
 from qbo_connector.models.sync_profile import (
@@ -17,7 +18,9 @@ from qbo_connector.models.sync_profile import (
 
 
 class SyncProfileService:
-    def __init__(self, entities: Any, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, entities: LegalEntityStorePort, clock: Callable[[], float] = time.time
+    ) -> None:
         self._entities = entities
         self._clock = clock
 

@@ -13,13 +13,21 @@ from typing import Any
 
 from qbo_connector.logic.connection import iso
 from qbo_connector.logic.importer import CHECKPOINT, FATAL, ImportEngine, describe_qbo_error
-from qbo_connector.logic.ports import BillWriteBackPort
+from qbo_connector.logic.ports import (
+    BillWriteBackPort,
+    CallCounterPort,
+    LegalEntityStorePort,
+    QboClientPort,
+    SyncQueuePort,
+    SyncRunStorePort,
+)
 from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext
 from qbo_connector.logic.sync_service import DEAD_WORKER_REASON, LEASE_SECONDS, last_sync_summary
 from qbo_connector.models.errors import InvalidInput
 from qbo_connector.models.faults import QboThrottledError, QboUnavailableError
+from qbo_connector.models.legal_entity import LegalEntity
 from qbo_connector.models.sync_profile import SyncProfile
-from qbo_connector.models.sync_run import RunStatus, SyncRun
+from qbo_connector.models.sync_run import RunError, RunStatus, SyncRun
 from qbo_connector.observability import logger, metrics
 
 MAX_DEFERRALS = 3  # continuations after throttling/outages before the run fails
@@ -33,16 +41,19 @@ def _field(message: dict[str, Any], name: str) -> str:
     return value
 
 
-class SyncRunner:
+class SyncRunner[CounterT: CallCounterPort]:
+    """Runs sync messages. `counter_factory` makes each run's call counter and
+    `client_factory` gets that very counter with the entity, to count into it."""
+
     def __init__(
         self,
-        entities: Any,
-        runs: Any,
-        queue: Any,
+        entities: LegalEntityStorePort,
+        runs: SyncRunStorePort,
+        queue: SyncQueuePort,
         engine: ImportEngine,
         bills: BillWriteBackPort,
-        client_factory: Callable[[Any, Any], Any],
-        counter_factory: Callable[[], Any],
+        client_factory: Callable[[LegalEntity, CounterT], QboClientPort],
+        counter_factory: Callable[[], CounterT],
         clock: Callable[[], float] = time.time,
         lease_seconds: int = LEASE_SECONDS,
     ) -> None:
@@ -271,9 +282,7 @@ class _LogRecorder:
 
 def _error_of(
     message: str, code: str, now: float, tid: str | None = None, detail: str | None = None
-) -> Any:
-    from qbo_connector.models.sync_run import RunError
-
+) -> RunError:
     return RunError(message=message, code=code, intuit_tid=tid, at=iso(now), detail=detail)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from qbo_connector.logic.connection import ConnectionService
 from qbo_connector.logic.permissions import require_root_admin
+from qbo_connector.logic.ports import LegalEntityStorePort, ScheduleRulesPort
 from qbo_connector.logic.schedule_rules import compute_rules, next_runs
 from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound
@@ -30,9 +31,9 @@ NEXT_RUNS_SHOWN = 5
 class SyncScheduleService:
     def __init__(
         self,
-        entities: Any,
+        entities: LegalEntityStorePort,
         connections: ConnectionService,
-        rules: Any,
+        rules: ScheduleRulesPort,
         prefix: str,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -132,5 +133,4 @@ class SyncScheduleService:
         return True
 
     def remove_for_deleted_entity(self, org_id: str, legal_entity_id: str) -> int:
-        removed: int = self._rules.remove(org_id, legal_entity_id)
-        return removed
+        return self._rules.remove(org_id, legal_entity_id)

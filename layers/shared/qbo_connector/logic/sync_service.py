@@ -15,6 +15,7 @@ from typing import Any
 
 from qbo_connector.logic.connection import iso
 from qbo_connector.logic.permissions import require_root_admin, require_same_org
+from qbo_connector.logic.ports import LegalEntityStorePort, SyncQueuePort, SyncRunStorePort
 from qbo_connector.models.caller import Caller
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity, validate_id
@@ -117,9 +118,9 @@ def last_sync_summary(run: SyncRun) -> dict[str, Any]:
 class SyncService:
     def __init__(
         self,
-        entities: Any,
-        runs: Any,
-        queue: Any,
+        entities: LegalEntityStorePort,
+        runs: SyncRunStorePort,
+        queue: SyncQueuePort,
         clock: Callable[[], float] = time.time,
         lease_seconds: int = LEASE_SECONDS,
     ) -> None:

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from qbo_connector.logic.ports import LegalEntityStorePort, TokenManagerPort, TokenVaultPort
 from qbo_connector.models.faults import ReconnectRequired
+from qbo_connector.models.legal_entity import LegalEntity
 from qbo_connector.observability import logger
 
 DAY = 86400
@@ -24,9 +26,9 @@ REFRESH_WHEN_LEFT_SECONDS = 70 * DAY
 class TokenUpkeep:
     def __init__(
         self,
-        entities: Any,
-        vault: Any,
-        manager_for: Callable[[Any], Any],
+        entities: LegalEntityStorePort,
+        vault: TokenVaultPort,
+        manager_for: Callable[[LegalEntity], TokenManagerPort],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._entities = entities
@@ -48,7 +50,7 @@ class TokenUpkeep:
         logger.info("token upkeep done", extra={k: len(v) for k, v in outcomes.items()})
         return {"counts": {k: len(v) for k, v in outcomes.items()}, **outcomes}
 
-    def _keep_alive(self, entity: Any) -> str:
+    def _keep_alive(self, entity: LegalEntity) -> str:
         tokens = self._vault.load(entity.org_id, entity.legal_entity_id)
         if tokens is None:
             return "missing"
@@ -62,7 +64,7 @@ class TokenUpkeep:
             logger.warning("token refresh failed", extra={"error_type": type(exc).__name__})
             return "failed"  # Intuit down: tomorrow's run tries again
         refreshed = self._vault.load(entity.org_id, entity.legal_entity_id)
-        hard = getattr(refreshed, "refresh_hard_expires_at", None)
+        hard = refreshed.refresh_hard_expires_at if refreshed is not None else None
         if hard:
             self._entities.update(
                 entity.org_id,

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from qbo_connector.logic.ports import LegalEntityStorePort, SyncStarterPort
 from qbo_connector.models.errors import Conflict, InvalidInput, PreconditionFailed, Unauthenticated
 from qbo_connector.models.sync_run import SyncMode, Trigger
 from qbo_connector.observability import logger
@@ -94,7 +95,12 @@ def realms_in(payload: Any) -> list[str]:
 
 
 class WebhookService:
-    def __init__(self, entities: Any, syncs: Any, verifier_token: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        entities: LegalEntityStorePort,
+        syncs: SyncStarterPort,
+        verifier_token: Callable[[], str],
+    ) -> None:
         self._entities = entities
         self._syncs = syncs
         self._verifier_token = verifier_token

@@ -3,17 +3,20 @@
 Each fake keeps the *conditions* of its adapter (a lease taken only when free or
 expired, a claim taken only when free, ours or the exact stale one inspected, a replace
 only over the record that was read), because those conditions are what the logic
-relies on; none of them touches AWS, the network or moto.
+relies on; none of them touches AWS, the network or moto. Each has the shape of its
+port in logic/ports.py: mypy checks it where a test hands it to a service.
 """
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from qbo_connector.logic.ports import CompanyAccessRefused, CompanySnapshot
+from qbo_connector.logic.schedule_rules import ScheduleRule
 from qbo_connector.models.bill import (
     FINAL_STATES,
     BillExport,
@@ -37,6 +40,7 @@ from qbo_connector.models.push import (
 )
 from qbo_connector.models.record import MasterRecord
 from qbo_connector.models.sync_run import SyncRun
+from qbo_connector.models.tokens import TokenSet
 
 ORG = "org-1"
 OTHER_ORG = "org-2"
@@ -86,7 +90,7 @@ def stranger() -> Caller:
     return root_admin(OTHER_ORG)
 
 
-CALLERS = {
+CALLERS: dict[str, Callable[..., Caller]] = {
     "root_admin": root_admin,
     "branch_admin": branch_admin,
     "clerk": clerk,
@@ -129,12 +133,30 @@ class Entities:
         if e.realm_id and e.connection_state == ConnectionState.CONNECTED:
             self.realms[e.realm_id] = (e.org_id, e.legal_entity_id)
 
+    def one(self, org_id: str = ORG, legal_entity_id: str = LE) -> LegalEntity:
+        """What the store holds now (for the test to read; KeyError if nothing)."""
+        return dataclasses.replace(self.items[(org_id, legal_entity_id)])
+
     def get(self, org_id: str, legal_entity_id: str) -> LegalEntity | None:
         found = self.items.get((org_id, legal_entity_id))
         return dataclasses.replace(found) if found else None
 
-    def list(self, org_id: str) -> list[LegalEntity]:
+    def list(self, org_id: str) -> builtins.list[LegalEntity]:
         return [dataclasses.replace(e) for (org, _), e in self.items.items() if org == org_id]
+
+    def scan_connected(self) -> Iterator[LegalEntity]:
+        for e in list(self.items.values()):
+            if e.connection_state == ConnectionState.CONNECTED:
+                yield dataclasses.replace(e)
+
+    def create(self, e: LegalEntity) -> bool:
+        if (e.org_id, e.legal_entity_id) in self.items:
+            return False  # registration is idempotent
+        self.put(e)
+        return True
+
+    def delete(self, org_id: str, legal_entity_id: str) -> None:
+        self.items.pop((org_id, legal_entity_id), None)
 
     def update(self, org_id: str, legal_entity_id: str, **fields: Any) -> None:
         current = self.items[(org_id, legal_entity_id)]  # KeyError: the real one fails too
@@ -173,6 +195,17 @@ class Entities:
         )
         return None
 
+    def renew_sync_lease(
+        self, org_id: str, legal_entity_id: str, sync_id: str, expires_at: int
+    ) -> bool:
+        e = self.items.get((org_id, legal_entity_id))
+        if e is None or e.running_sync_id != sync_id:
+            return False
+        self.items[(org_id, legal_entity_id)] = dataclasses.replace(
+            e, sync_lease_expires_at=expires_at
+        )
+        return True
+
     def release_sync_lease(
         self, org_id: str, legal_entity_id: str, sync_id: str, last_sync: dict[str, Any]
     ) -> None:
@@ -209,13 +242,17 @@ class Runs:
         self.items[key] = dataclasses.replace(run)
         return True
 
+    def one(self, org_id: str, legal_entity_id: str, sync_id: str) -> SyncRun:
+        """What the store holds now (for the test to read; KeyError if nothing)."""
+        return dataclasses.replace(self.items[(org_id, legal_entity_id, sync_id)])
+
     def get(self, org_id: str, legal_entity_id: str, sync_id: str) -> SyncRun | None:
         found = self.items.get((org_id, legal_entity_id, sync_id))
         return dataclasses.replace(found) if found else None
 
     def list(
         self, org_id: str, legal_entity_id: str, limit: int = 20, cursor: str | None = None
-    ) -> tuple[list[SyncRun], str | None]:
+    ) -> tuple[builtins.list[SyncRun], str | None]:
         runs = sorted(
             (r for (o, le, _), r in self.items.items() if (o, le) == (org_id, legal_entity_id)),
             key=lambda r: r.sync_id,
@@ -225,7 +262,7 @@ class Runs:
         more = start + limit < len(runs)
         return page, (str(start + limit) if more else None)
 
-    def of(self, legal_entity_id: str = LE) -> list[SyncRun]:
+    def of(self, legal_entity_id: str = LE) -> builtins.list[SyncRun]:
         return [r for (_, le, _), r in self.items.items() if le == legal_entity_id]
 
 
@@ -234,13 +271,23 @@ class SyncQueue:
 
     def __init__(self, fail: bool = False) -> None:
         self.sent: list[tuple[str, str, str]] = []
+        self.steps: list[tuple[int, int]] = []  # (step, delay_seconds) of each sent
         self.messages: list[dict[str, Any]] = []
         self.fail = fail
 
-    def send_sync(self, org_id: str, legal_entity_id: str, sync_id: str) -> None:
+    def send_sync(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        sync_id: str,
+        step: int = 0,
+        delay_seconds: int = 0,
+    ) -> str:
         if self.fail:
             raise RuntimeError("queue unavailable")
         self.sent.append((org_id, legal_entity_id, sync_id))
+        self.steps.append((step, delay_seconds))
+        return f"s-{len(self.sent)}"
 
     def send(self, message: dict[str, Any], delay_seconds: int = 0) -> str:
         if self.fail:
@@ -537,7 +584,9 @@ def bill_service(
     from qbo_connector.logic.bill_export import BillExportService
 
     return BillExportService(
-        store=store if store is not None else BillStore(),
+        # BillStore lacks methods of BillExportStorePort, which the bill export's rewrite
+        # is changing; ignored here alone until that rewrite brings the two together.
+        store=store if store is not None else BillStore(),  # type: ignore[arg-type]
         master_data=master if master is not None else MasterData(),
         documents=None,  # type: ignore[arg-type]  # submission never reads a PDF
         queue=queue,
@@ -551,13 +600,18 @@ def bill_service(
 
 class ScheduleRules:
     def __init__(self, quota_exceeded: bool = False) -> None:
-        self.applied: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self.applied: dict[tuple[str, str], tuple[ScheduleRule, ...]] = {}
         self.enabled: dict[tuple[str, str], bool] = {}
         self.quota_exceeded = quota_exceeded
         self.calls: list[tuple[str, str, str]] = []
 
     def apply(
-        self, org_id: str, legal_entity_id: str, rules: Any, enabled: bool = True
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        rules: Sequence[ScheduleRule],
+        *,
+        enabled: bool = True,
     ) -> list[str]:
         if self.quota_exceeded:
             raise ScheduleQuotaExceeded(legal_entity_id)
@@ -571,13 +625,15 @@ class ScheduleRules:
         self.enabled.pop((org_id, legal_entity_id), None)
         return removed
 
-    def enable(self, org_id: str, legal_entity_id: str) -> None:
+    def enable(self, org_id: str, legal_entity_id: str) -> int:
         self.calls.append(("enable", org_id, legal_entity_id))
         self.enabled[(org_id, legal_entity_id)] = True
+        return len(self.applied.get((org_id, legal_entity_id), ()))
 
-    def disable(self, org_id: str, legal_entity_id: str) -> None:
+    def disable(self, org_id: str, legal_entity_id: str) -> int:
         self.calls.append(("disable", org_id, legal_entity_id))
         self.enabled[(org_id, legal_entity_id)] = False
+        return len(self.applied.get((org_id, legal_entity_id), ()))
 
 
 # -- connecting: OAuth attempts, token vault, Intuit ----------------------------------------------
@@ -655,31 +711,38 @@ class Attempts:
             del self.locks[key]
 
 
-@dataclasses.dataclass
-class Tokens:
-    access_token: str
-    refresh_token: str
-    refresh_hard_expires_at: float | None = None
+def tokens(
+    access_token: str, refresh_token: str, refresh_hard_expires_at: float | None = None
+) -> TokenSet:
+    """Intuit's tokens as the OAuth adapter hands them out (an hour, then 100 days)."""
+    return TokenSet(
+        access_token=access_token,
+        refresh_token=refresh_token,
+        access_expires_at=T0 + 3600,
+        refresh_expires_at=T0 + 100 * 86400,
+        realm_id="",
+        refresh_hard_expires_at=refresh_hard_expires_at,
+    )
 
 
 class Vault:
     def __init__(self) -> None:
-        self.saved: dict[tuple[str, str], Tokens] = {}
-        self.held: dict[tuple[str, str, str], Tokens] = {}
+        self.saved: dict[tuple[str, str], TokenSet] = {}
+        self.held: dict[tuple[str, str, str], TokenSet] = {}
 
-    def load(self, org_id: str, legal_entity_id: str) -> Tokens | None:
+    def load(self, org_id: str, legal_entity_id: str) -> TokenSet | None:
         return self.saved.get((org_id, legal_entity_id))
 
-    def save(self, org_id: str, legal_entity_id: str, tokens: Tokens) -> None:
+    def save(self, org_id: str, legal_entity_id: str, tokens: TokenSet) -> None:
         self.saved[(org_id, legal_entity_id)] = tokens
 
     def delete(self, org_id: str, legal_entity_id: str) -> None:
         self.saved.pop((org_id, legal_entity_id), None)
 
-    def hold_pending(self, org_id: str, legal_entity_id: str, key: str, tokens: Tokens) -> None:
+    def hold_pending(self, org_id: str, legal_entity_id: str, key: str, tokens: TokenSet) -> None:
         self.held[(org_id, legal_entity_id, key)] = tokens
 
-    def take_pending(self, org_id: str, legal_entity_id: str, key: str) -> Tokens | None:
+    def take_pending(self, org_id: str, legal_entity_id: str, key: str) -> TokenSet | None:
         return self.held.get((org_id, legal_entity_id, key))
 
     def drop_pending(self, org_id: str, legal_entity_id: str, key: str) -> None:
@@ -700,11 +763,11 @@ class OAuth:
         self.states.append(state)
         return f"https://appcenter.intuit.com/connect/oauth2?state={state}"
 
-    def exchange_code(self, code: str, realm_id: str) -> Tokens:
+    def exchange_code(self, code: str, realm_id: str) -> TokenSet:
         if self.exchange_fails:
             raise RuntimeError("invalid_grant")
         n = next(self._n)
-        return Tokens(f"access-{n}", f"refresh-{n}")
+        return dataclasses.replace(tokens(f"access-{n}", f"refresh-{n}"), realm_id=realm_id)
 
     def revoke(self, token: str) -> None:
         if self.revoke_fails:

@@ -19,6 +19,7 @@ from tests.unit.fakes import (
     LE,
     ORG,
     OTHER_ORG,
+    REALM,
     Attempts,
     Clock,
     Companies,
@@ -99,15 +100,16 @@ def test_the_whole_flow_connects_after_the_persons_confirmation() -> None:
     assert outcome.outcome == "confirm"
     assert f"Company {NEW_REALM}" in outcome.message
     # Nothing is bound before the person confirms.
-    assert s.entities.get(ORG, LE).connection_state == ConnectionState.NOT_CONNECTED
+    assert s.entities.one(ORG, LE).connection_state == ConnectionState.NOT_CONNECTED
     assert s.vault.saved == {}
 
     s2 = Setup()
     done = s2.connect()
     assert (done.status_code, done.outcome) == (200, "connected")
-    connected = s2.entities.get(ORG, LE)
+    connected = s2.entities.one(ORG, LE)
     assert connected.connection_state == ConnectionState.CONNECTED
     assert connected.realm_id == NEW_REALM
+    assert connected.connected_by is not None
     assert connected.connected_by["intuit_email"] == "owner@acme.example"
     assert s2.vault.load(ORG, LE) is not None
     assert s2.entities.realm_owner(NEW_REALM) == (ORG, LE)
@@ -121,7 +123,7 @@ def test_cancelling_on_the_confirmation_page_revokes_the_grant() -> None:
     assert done.outcome == "cancelled"
     assert s.oauth.revoked == ["refresh-1"]
     assert s.vault.saved == {} and s.vault.held == {}
-    assert s.entities.get(ORG, LE).connection_state == ConnectionState.NOT_CONNECTED
+    assert s.entities.one(ORG, LE).connection_state == ConnectionState.NOT_CONNECTED
 
 
 def test_another_users_live_attempt_blocks_a_second_start() -> None:
@@ -142,12 +144,14 @@ def test_a_launch_token_is_single_use() -> None:
     token = parse_qs(urlparse(popup).query)["attempt"][0]
     assert s.service.launch(token).redirect_to
     again = s.service.launch(token)
-    assert again.redirect_to is None and again.page.outcome == "expired"
+    assert again.redirect_to is None and again.page is not None
+    assert again.page.outcome == "expired"
 
 
 @pytest.mark.parametrize("token", ["", "short", "x" * 200, "bad token with spaces!!!!!"])
 def test_a_malformed_launch_token_is_an_incomplete_link(token: str) -> None:
-    assert Setup().service.launch(token).page.outcome == "invalid"
+    page = Setup().service.launch(token).page
+    assert page is not None and page.outcome == "invalid"
 
 
 def test_the_callback_in_another_browser_connects_nothing() -> None:
@@ -176,7 +180,7 @@ def test_a_confirmation_after_it_expired_revokes_and_connects_nothing() -> None:
     form = {"confirmation": prompt.confirmation, "attempt": prompt.attempt, "decision": "connect"}
     assert s.service.confirm(form, cookies).outcome == "expired"
     assert s.oauth.revoked == ["refresh-1"]
-    assert s.entities.get(ORG, LE).connection_state == ConnectionState.NOT_CONNECTED
+    assert s.entities.one(ORG, LE).connection_state == ConnectionState.NOT_CONNECTED
 
 
 def test_the_person_denying_at_intuit_is_cancelled() -> None:
@@ -248,7 +252,7 @@ def test_reconnecting_enables_the_schedule() -> None:
     )
     assert s.connect().outcome == "connected"
     assert ("enable", ORG, LE) in s.rules.calls
-    assert s.entities.get(ORG, LE).reconnect_reason is None
+    assert s.entities.one(ORG, LE).reconnect_reason is None
 
 
 # -- status and disconnect ------------------------------------------------------------------------
@@ -276,10 +280,10 @@ def test_disconnect_revokes_deletes_tokens_frees_the_realm_and_pauses_the_schedu
     assert body["revoked_at_intuit"] is True
     assert s.oauth.revoked == ["rt-live"]
     assert s.vault.load(ORG, LE) is None
-    assert s.entities.realm_owner(entity().realm_id) is None
+    assert s.entities.realm_owner(REALM) is None  # entity()'s realm
     assert ("disable", ORG, LE) in s.rules.calls
     # The data realm stays: the entity cannot silently switch companies.
-    assert s.entities.get(ORG, LE).data_realm_id == entity().data_realm_id
+    assert s.entities.one(ORG, LE).data_realm_id == entity().data_realm_id
 
 
 def test_disconnect_finishes_locally_when_intuit_is_down() -> None:

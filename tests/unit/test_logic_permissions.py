@@ -181,9 +181,9 @@ def test_permission_matrix(operation: Operation, who: str, allowed: set[str]) ->
     # The stranger: whom the operation would admit, but of another organization.
     c = CALLERS[min(allowed)](OTHER_ORG) if who == "stranger" else CALLERS[who]()
     if who == "stranger":
-        with pytest.raises(NotFound) as raised:
+        with pytest.raises(NotFound) as not_found:
             operation(world, c, LE)
-        assert raised.value.code == "legal_entity_not_found"
+        assert not_found.value.code == "legal_entity_not_found"
         # ...and nothing of the other organization's entity changed.
         assert world.entities.get(ORG, LE) == before
         return

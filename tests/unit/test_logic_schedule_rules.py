@@ -38,8 +38,10 @@ def interval(every: int, anchor: int = 0, tz: str = "UTC") -> Any:
     )
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI"]
@@ -152,6 +154,7 @@ def test_vancouver_weekdays_in_summer() -> None:
 def test_recompute_changes_the_crons_with_the_offset() -> None:
     schedule = weekly(WEEKDAYS, ["07:00"], "America/Vancouver")
     before = compute_rules(schedule, "o", "l", utc(2026, 3, 8, 9, 59, 59), "qbo-")
+    assert before.recompute_at is not None
     after = compute_rules(schedule, "o", "l", before.recompute_at, "qbo-")
     assert crons(before) == ["cron(0 15 ? * MON-FRI *)"]
     assert crons(after) == ["cron(0 14 ? * MON-FRI *)"]

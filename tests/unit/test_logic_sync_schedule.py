@@ -58,7 +58,8 @@ class Setup:
 def test_a_schedule_is_materialized_and_stored_with_its_rules() -> None:
     s = Setup()
     answer = s.put(WEEKLY)
-    stored = s.entities.get(ORG, LE).sync_schedule
+    stored = s.entities.one(ORG, LE).sync_schedule
+    assert stored is not None
     assert stored["utc_offset_minutes"] == -480
     assert stored["recompute_at"] == "2026-03-08T10:00:00+00:00"
     applied = s.rules.applied[(ORG, LE)]
@@ -106,7 +107,7 @@ def test_an_invalid_schedule_lists_every_problem_and_changes_nothing() -> None:
     assert fields == ["days[1]", "times[0]", "timezone"]
     assert all(p["what_to_do"] for p in raised.value.details["problems"])
     assert s.rules.applied == {}
-    assert s.entities.get(ORG, LE).sync_schedule is None
+    assert s.entities.one(ORG, LE).sync_schedule is None
 
 
 @pytest.mark.parametrize(
@@ -135,7 +136,7 @@ def test_a_full_rule_quota_is_409_and_keeps_the_previous_schedule() -> None:
     with pytest.raises(Conflict) as raised:
         s.put(WEEKLY)
     assert raised.value.code == "schedule_quota_exceeded"
-    assert s.entities.get(ORG, LE).sync_schedule == previous
+    assert s.entities.one(ORG, LE).sync_schedule == previous
 
 
 def test_show_without_a_schedule_is_404() -> None:
@@ -150,7 +151,7 @@ def test_delete_removes_the_rules_and_the_schedule() -> None:
     answer = s.service.delete(root_admin(), LE)
     assert answer == {"legal_entity_id": LE, "deleted": True, "rules_removed": 2}
     assert s.rules.applied == {}
-    assert s.entities.get(ORG, LE).sync_schedule is None
+    assert s.entities.one(ORG, LE).sync_schedule is None
 
 
 def test_recompute_after_the_offset_changed_moves_the_crons() -> None:
@@ -160,7 +161,8 @@ def test_recompute_after_the_offset_changed_moves_the_crons() -> None:
     assert s.service.recompute(ORG, LE) is True
     applied = {r.schedule_expression for r in s.rules.applied[(ORG, LE)]}
     assert "cron(0 14 ? * MON,FRI *)" in applied
-    stored = s.entities.get(ORG, LE).sync_schedule
+    stored = s.entities.one(ORG, LE).sync_schedule
+    assert stored is not None
     assert stored["utc_offset_minutes"] == -420
     assert stored["recompute_at"] == "2026-11-01T09:00:00+00:00"
 

@@ -62,7 +62,7 @@ def test_a_sync_is_recorded_queued_and_leased(s: Setup) -> None:
     run = s.runs.get(ORG, LE, sync_id)
     assert run is not None and run.status == RunStatus.QUEUED
     assert run.requested_by == {"user_id": "u-root", "name": "Root Admin"}
-    held = s.entities.get(ORG, LE)
+    held = s.entities.one(ORG, LE)
     assert held.running_sync_id == sync_id
     assert held.sync_lease_expires_at == int(T0) + LEASE_SECONDS
     assert s.queue.sent == [(ORG, LE, sync_id)]
@@ -103,21 +103,21 @@ def test_a_lapsed_lease_is_taken_over_and_its_run_failed(s: Setup) -> None:
     s.clock.advance(LEASE_SECONDS + 1)
     fresh = s.start()["sync_id"]
     assert fresh != dead
-    assert s.entities.get(ORG, LE).running_sync_id == fresh
-    old = s.runs.get(ORG, LE, dead)
+    assert s.entities.one(ORG, LE).running_sync_id == fresh
+    old = s.runs.one(ORG, LE, dead)
     assert old.status == RunStatus.FAILED
     assert [e.code for e in old.errors] == ["worker_stopped"]
-    assert "start the sync again" in old.summary
+    assert "start the sync again" in (old.summary or "")
 
 
 def test_a_finished_run_is_not_failed_again_on_take_over(s: Setup) -> None:
     dead = s.start()["sync_id"]
-    run = s.runs.get(ORG, LE, dead)
+    run = s.runs.one(ORG, LE, dead)
     run.status = RunStatus.SUCCEEDED
     s.runs.save(run)
     s.clock.advance(LEASE_SECONDS + 1)
     s.start()
-    assert s.runs.get(ORG, LE, dead).status == RunStatus.SUCCEEDED
+    assert s.runs.one(ORG, LE, dead).status == RunStatus.SUCCEEDED
 
 
 # -- 412: not ready -------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_an_entity_that_cannot_sync_is_412(fields: dict[str, Any], code: str) ->
     assert raised.value.code == code
     assert s.runs.items == {}
     assert s.queue.sent == []
-    assert s.entities.get(ORG, LE).running_sync_id is None
+    assert s.entities.one(ORG, LE).running_sync_id is None
 
 
 def test_the_412_says_why_it_must_reconnect() -> None:
@@ -193,10 +193,10 @@ def test_a_sync_that_cannot_be_queued_fails_and_frees_the_entity(s: Setup) -> No
         s.start()
     [run] = s.runs.of()
     assert run.status == RunStatus.FAILED
-    assert "could not be queued" in run.summary
-    held = s.entities.get(ORG, LE)
+    assert "could not be queued" in (run.summary or "")
+    held = s.entities.one(ORG, LE)
     assert held.running_sync_id is None
-    assert held.last_sync["status"] == "failed"
+    assert held.last_sync is not None and held.last_sync["status"] == "failed"
     s.queue.fail = False
     assert s.start()["status"] == "queued"  # not blocked by the failed one
 
@@ -258,7 +258,7 @@ def test_sync_requests_refused_naming_the_field(payload: Any, field: str) -> Non
 def test_a_refused_body_starts_nothing(s: Setup) -> None:
     with pytest.raises(InvalidInput):
         s.start({"mode": "nope"})
-    assert s.runs.items == {} and s.entities.get(ORG, LE).running_sync_id is None
+    assert s.runs.items == {} and s.entities.one(ORG, LE).running_sync_id is None
 
 
 # -- Sync all and the console ----------------------------------------------------------------------
@@ -299,7 +299,8 @@ def test_console_sync_of_one_entity_and_of_all() -> None:
     s = _three()
     one = s.service.console_sync({"org_id": ORG, "legal_entity_id": "le-a", "operator": "ann"})
     assert one["trigger"] == "console"
-    assert s.runs.get(ORG, "le-a", one["sync_id"]).requested_by["user_id"] == "console:ann"
+    requested_by = s.runs.one(ORG, "le-a", one["sync_id"]).requested_by
+    assert requested_by is not None and requested_by["user_id"] == "console:ann"
     every = s.service.console_sync(
         {"org_id": ORG, "legal_entity_id": "*", "operator": "ann", "mode": "full"}
     )
@@ -354,7 +355,7 @@ def test_a_firing_queues_an_incremental_scheduled_sync(s: Setup) -> None:
     handler, _ = scheduled(s)
     answer = handler.handle({"org_id": ORG, "legal_entity_id": LE, "source": "schedule"})
     assert answer["outcome"] == "queued"
-    run = s.runs.get(ORG, LE, answer["sync_id"])
+    run = s.runs.one(ORG, LE, answer["sync_id"])
     assert (run.trigger, run.mode) == (Trigger.SCHEDULE, SyncMode.INCREMENTAL)
 
 
@@ -364,10 +365,10 @@ def test_a_firing_while_a_sync_runs_leaves_a_skipped_run(s: Setup) -> None:
     answer = handler.handle({"org_id": ORG, "legal_entity_id": LE})
     assert (answer["outcome"], answer["reason"]) == ("skipped", "sync_already_running")
     assert answer["running_sync_id"] == running
-    skipped = s.runs.get(ORG, LE, answer["sync_id"])
+    skipped = s.runs.one(ORG, LE, answer["sync_id"])
     assert skipped.status == RunStatus.SKIPPED
-    assert running in skipped.summary
-    assert s.entities.get(ORG, LE).running_sync_id == running
+    assert running in (skipped.summary or "")
+    assert s.entities.one(ORG, LE).running_sync_id == running
 
 
 def test_a_firing_for_an_unready_entity_leaves_a_skipped_run_saying_why() -> None:
@@ -375,7 +376,7 @@ def test_a_firing_for_an_unready_entity_leaves_a_skipped_run_saying_why() -> Non
     handler, _ = scheduled(s)
     answer = handler.handle({"org_id": ORG, "legal_entity_id": LE})
     assert answer["reason"] == "sync_profile_missing"
-    assert s.runs.get(ORG, LE, answer["sync_id"]).summary == answer["message"]
+    assert s.runs.one(ORG, LE, answer["sync_id"]).summary == answer["message"]
 
 
 def test_a_recompute_firing_recomputes_and_does_not_sync(s: Setup) -> None:

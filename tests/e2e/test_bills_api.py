@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.events import api_event
-from tests.flows import admin_claims, body_of, connect, member_claims, ops, qbo_admin, register
+from tests.flows import body_of, connected_tenant, member_claims, ops, sync
 
 INVOICE_BUCKET = "ap-platform-invoices"
 SERVICE = {"sub": "svc-ap-platform", "role": "Service", "name": "AP platform"}
@@ -64,12 +64,7 @@ class Entity:
 
     def sync(self) -> dict[str, Any]:
         """POST /legal-entities/{id}/syncs (an incremental SmartSync) and run it."""
-        event = api_event("manual-sync-one.json", entity_id=self.le,
-                          claims=admin_claims(self.org))
-        result = self.stack.invoke("ManualSyncFunction", event)
-        assert result["statusCode"] == 202, result
-        self.stack.drain()
-        return dict(body_of(result))
+        return sync(self.stack, self.org, self.le)
 
     def id_of(self, kind: str, name: str) -> str:
         return self.names[kind][name]
@@ -95,14 +90,8 @@ class Entity:
 def connected(stack: Any, ids: dict[str, str], **company_opts: Any) -> Entity:
     """Registered, connected through the consent page, profile set, first sync done."""
     org, le, realm = ids["org"], ids["le"], ids["realm"]
-    register(stack, org, le)
-    user = f"ap-{le}"
-    qbo_admin(stack, user, realm, "Bills Co", **company_opts)
-    answer = connect(stack, org, le, user, realm)
-    assert answer["statusCode"] in (200, 302), answer
-    assert ops(stack, "ops-put-sync-profile.json", org_id=org, legal_entity_id=le)["ok"]
+    connected_tenant(stack, org, le, realm, company="Bills Co", **company_opts)
     entity = Entity(stack, org, le, realm)
-    entity.sync()
     for kind in ("Vendor", "Account", "Class", "Department", "Item", "Customer", "Term"):
         for obj in entity.sandbox.list_objects(realm, kind):
             name = obj.get("DisplayName") or obj.get("Name")

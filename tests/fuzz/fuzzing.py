@@ -15,7 +15,7 @@ from hypothesis import HealthCheck
 from jsonschema import Draft202012Validator
 
 from qbo_connector.api.routes.catalog import ERROR_SCHEMA
-from tests.flows import claims_for, connect, ops, qbo_admin, register
+from tests.flows import claims_for, connected_tenant
 
 # Cases per operation (or per body test); FUZZ_EXAMPLES=500 FUZZ_SEED=random explores
 # further than CI does. CI runs one fixed seed, so a red run is reproducible.
@@ -50,26 +50,14 @@ class Tenant:
         self.org = f"org-fuzz-{suffix}"
         self.legal_entity_id = f"le-fuzz-{suffix}"
         realm = str(9130360000000000 + int(suffix[:7], 16))
-        user = f"fuzz-{suffix}"
-        register(stack, self.org, self.legal_entity_id, name="Fuzz Co")
-        qbo_admin(stack, user, realm, "Fuzz Co")
-        page = connect(stack, self.org, self.legal_entity_id, user, realm)
-        assert page["statusCode"] in (200, 302), page
-        profile = ops(
-            stack,
-            "ops-put-sync-profile.json",
-            org_id=self.org,
-            legal_entity_id=self.legal_entity_id,
+        connected_tenant(
+            stack, self.org, self.legal_entity_id, realm, name="Fuzz Co", user=f"fuzz-{suffix}"
         )
-        assert profile["ok"], profile
         self.tokens = {
             role: stack.mint_token(**claims_for(role, self.org))
             for role in ROLES
             if role != "anonymous"
         }
-        first_sync = self.request("POST", "/legal-entities/{id}/syncs", "root_admin", json={})
-        assert first_sync.status_code == 202, first_sync.text
-        stack.drain()
 
     def headers(self, role: str) -> dict[str, str]:
         if role == "anonymous":

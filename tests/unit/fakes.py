@@ -511,7 +511,7 @@ class BillStore:
         ):
             return False
         self.settled.append((record.ap_invoice_id, outcome))
-        done = dict(lease_owner=None, lease_until=None)
+        done: dict[str, Any] = {"lease_owner": None, "lease_until": None}
         match outcome:
             case Exported(fields=fields):
                 bill_id = str(fields["qbo_bill_id"])
@@ -584,9 +584,7 @@ def bill_service(
     from qbo_connector.logic.bill_export import BillExportService
 
     return BillExportService(
-        # BillStore lacks methods of BillExportStorePort, which the bill export's rewrite
-        # is changing; ignored here alone until that rewrite brings the two together.
-        store=store if store is not None else BillStore(),  # type: ignore[arg-type]
+        store=store if store is not None else BillStore(),
         master_data=master if master is not None else MasterData(),
         documents=None,  # type: ignore[arg-type]  # submission never reads a PDF
         queue=queue,

@@ -567,6 +567,18 @@ class BillStore:
         self.records[key] = dataclasses.replace(self.records[key], payment=payment)
 
     # test helpers
+    def one(self, ap_invoice_id: str, org_id: str = ORG, legal_entity_id: str = LE) -> BillExport:
+        """The stored record, which the test knows exists."""
+        record = self.get(org_id, legal_entity_id, ap_invoice_id)
+        assert record is not None, f"no record {ap_invoice_id}"
+        return record
+
+    def holder(self, vendor_id: str, identity: str) -> str:
+        """Who holds the vendor + number claim, which the test knows is held."""
+        claim = self.claim(ORG, LE, vendor_id, identity)
+        assert claim is not None, f"no claim on {vendor_id} {identity}"
+        return claim.owner
+
     def set_state(self, ap_invoice_id: str, state: ExportState, **fields: Any) -> None:
         key = next(k for k in self.records if k[2] == ap_invoice_id)
         self.records[key] = dataclasses.replace(self.records[key], state=state, **fields)

@@ -71,3 +71,22 @@ def events(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]
     yield aws.client("events")
     aws.reset()
     get_settings.cache_clear()
+
+
+GROUP = "qbo-connector-test"
+ROLE_ARN = "arn:aws:iam::123456789012:role/qbo-connector-scheduler-invoke"
+
+
+@pytest.fixture()
+def scheduler(events: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A real boto3 EventBridge Scheduler client on the same fresh moto server, with the
+    stage's schedule group created (the template's SyncScheduleGroup)."""
+    monkeypatch.setenv("SCHEDULE_GROUP_NAME", GROUP)
+    monkeypatch.setenv("SCHEDULER_ROLE_ARN", ROLE_ARN)
+    monkeypatch.setenv("SCHEDULE_WINDOW_MINUTES", "15")
+    from qbo_connector.config import get_settings
+
+    get_settings.cache_clear()
+    client = aws.client("scheduler")
+    client.create_schedule_group(Name=GROUP)
+    yield client

@@ -546,7 +546,7 @@ def bill_service(
     )
 
 
-# -- the sync schedules (EventBridge Scheduler, legacy rules) ------------------------------------------------------------
+# -- the sync schedules (EventBridge Scheduler, legacy rules) ---------------------------------
 
 
 class ScheduleRules:

@@ -27,6 +27,7 @@ for _path in (ROOT / "layers" / "shared", ROOT):
         sys.path.insert(0, str(_path))
 
 GROUP = "qbo-connector-bench"
+PREFIX = "qbo-connector-sched-"
 ZONES = ("America/Vancouver", "America/New_York", "Europe/London", "Asia/Kolkata", "UTC")
 SCHEDULER_QUOTA = 1_000_000  # schedules per account and region (default)
 RULES_QUOTA = 300  # EventBridge rules per event bus (default)
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         def schedule(i: int) -> list[str]:
             le = f"le-{i:05d}"
             rules = compute_schedules(
-                WeeklySchedule(days, ("07:00",), ZONES[i % len(ZONES)]), "org-bench", le, "q-"
+                WeeklySchedule(days, ("07:00",), ZONES[i % len(ZONES)]), "org-bench", le, PREFIX
             )
             return adapter.apply("org-bench", le, rules, previous=[], legacy=False)
 

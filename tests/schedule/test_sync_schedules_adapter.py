@@ -10,10 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from qbo_connector.adapters import aws
 from qbo_connector.adapters.schedule_rules import ScheduleRules
 from qbo_connector.adapters.sync_schedules import RETRY_POLICY, SyncSchedules
 from qbo_connector.logic.schedule_rules import compute_rules, compute_schedules
@@ -214,16 +215,32 @@ ENTITIES = 10_000
 THREADS = 8  # moto's server is threaded; the per-call cost is moto's, not the adapter's
 
 
-def test_ten_thousand_entities_scheduled_and_unscheduled(scheduler: Any) -> None:
+def test_ten_thousand_entities_scheduled_and_unscheduled(moto_process: str) -> None:
     """10,000 entities in one account and region: EventBridge rules stop at 300 per bus
     (default quota); Scheduler's default is 1,000,000 schedules. One call per entity to
     schedule it and one to unschedule it (the stored names say what exists)."""
+    client = boto3.client(
+        "scheduler",
+        endpoint_url=moto_process,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(max_pool_connections=THREADS * 2),
+    )
+    client.create_schedule_group(Name=GROUP)
     calls: Counter[str] = Counter()
-    client = aws.client("scheduler")
     client.meta.events.register(
         "before-call.scheduler.*", lambda model, **_: calls.update([model.name])
     )
-    adapter = SyncSchedules(client)
+    adapter = SyncSchedules(
+        client,
+        group=GROUP,
+        prefix=PREFIX,
+        target_arn=TARGET_ARN,
+        role_arn=ROLE_ARN,
+        window_minutes=15,
+        legacy_rules=ScheduleRules(client=object(), prefix=PREFIX, target_arn=TARGET_ARN),
+    )
     zones = ("America/Vancouver", "America/New_York", "Europe/London", "Asia/Kolkata", "UTC")
 
     def schedule(i: int) -> list[str]:
@@ -235,9 +252,11 @@ def test_ten_thousand_entities_scheduled_and_unscheduled(scheduler: Any) -> None
         names = list(pool.map(schedule, range(ENTITIES)))
     assert calls == {"CreateSchedule": ENTITIES}
     assert all(len(n) == 1 for n in names)
-    listed = _all(scheduler)
+    listed = _all(client)
     assert len(listed) == ENTITIES
     assert len({s["Name"] for s in listed}) == ENTITIES
+    sample = client.get_schedule(GroupName=GROUP, Name=names[1][0])
+    assert sample["ScheduleExpressionTimezone"] == "America/New_York"
 
     calls.clear()
 
@@ -248,4 +267,4 @@ def test_ten_thousand_entities_scheduled_and_unscheduled(scheduler: Any) -> None
     with ThreadPoolExecutor(THREADS) as pool:
         assert sum(pool.map(unschedule, range(ENTITIES))) == ENTITIES
     assert calls == {"DeleteSchedule": ENTITIES}
-    assert _all(scheduler) == []
+    assert _all(client) == []

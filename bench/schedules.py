@@ -2,9 +2,10 @@
 
     .venv/bin/python -m bench.schedules [--entities 10000] [--threads 8]
 
-Self-contained: a moto server holds the stage's EventBridge Scheduler group; the
-adapter (adapters/sync_schedules.py) schedules every entity as a first PUT does
-(weekday 07:00 in one of five zones), lists them, then unschedules them as DELETE does.
+Self-contained: a moto server (a process of its own) holds the stage's EventBridge
+Scheduler group; the adapter (adapters/sync_schedules.py) schedules every entity as a
+first PUT does (weekday 07:00 in one of five zones), lists them, then unschedules them
+as DELETE does.
 API calls are counted on the boto3 client (what AWS would bill and throttle); the
 times are moto's (its per-call cost, not Scheduler's), printed to show the run is
 cheap enough for a test. Beside: the legacy EventBridge-rules design, which stops at
@@ -15,10 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,17 +38,38 @@ SCHEDULER_QUOTA = 1_000_000  # schedules per account and region (default)
 RULES_QUOTA = 300  # EventBridge rules per event bus (default)
 
 
+@contextmanager
+def _moto_process() -> Iterator[str]:
+    """The tuned moto server in a process of its own (as the 10,000-schedule test)."""
+    from tests.moto_server import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.schedule.moto_process", str(port)], cwd=ROOT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entities", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args(argv)
 
-    from tests.moto_server import TEST_CREDENTIALS, moto_server
-    from tests.schedule.conftest import _quiet_fast_moto
+    from tests.moto_server import TEST_CREDENTIALS
 
-    _quiet_fast_moto()
-    with moto_server() as url:
+    with _moto_process() as url:
         os.environ.update(TEST_CREDENTIALS)
         os.environ.update(
             AWS_ENDPOINT_URL=url,

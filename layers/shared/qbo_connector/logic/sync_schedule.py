@@ -73,16 +73,21 @@ class SyncScheduleService:
         schedules = compute_schedules(schedule, entity.org_id, entity.legal_entity_id, self._prefix)
         stored = entity.sync_schedule or {}
         migrated = stored.get("backend") == BACKEND
+        # What exists now, so that a first schedule costs one call per schedule: nothing
+        # before a first PUT (DELETE removes schedules and rules alike), the stored names
+        # once migrated, and for an entity still on rules a listing (and its rules).
+        previous: list[str] | None = None  # a listing
+        if migrated:
+            previous = list(stored.get("schedules", []))
+        elif not stored:
+            previous = []
         try:
             names = self._rules.apply(
                 entity.org_id,
                 entity.legal_entity_id,
                 schedules,
                 enabled=entity.is_connected,
-                # What exists now, so a first schedule costs one call per schedule:
-                # nothing before a first PUT (DELETE removes rules and schedules alike),
-                # the stored names once migrated, a listing otherwise.
-                previous=list(stored.get("schedules", [])) if migrated else None if stored else [],
+                previous=previous,
                 legacy=bool(stored) and not migrated,
             )
         except ScheduleQuotaExceeded as exc:

@@ -30,8 +30,7 @@ for _path in (ROOT / "layers" / "shared", ROOT):
         sys.path.insert(0, str(_path))
 
 ORG, LE = "org-bench", "le-bench"
-MASTER_TYPES = ("Vendor", "Account", "Class", "Department", "Item", "Customer", "TaxCode",
-                "Term")
+MASTER_TYPES = ("Vendor", "Account", "Class", "Department", "Item", "Customer", "TaxCode", "Term")
 
 
 def _free_port() -> int:
@@ -92,8 +91,15 @@ def _import_master_data(sandbox: Any, realm: str) -> dict[str, dict[str, str]]:
                 active = obj.get("Active", True) is not False
                 if active:
                     names.setdefault(kind, {})[name] = str(obj["Id"])
-                batch.put_item(Item={"pk": f"{ORG}#{LE}#{kind}", "sk": str(obj["Id"]),
-                                     "name": name, "active": active, "deleted": False})
+                batch.put_item(
+                    Item={
+                        "pk": f"{ORG}#{LE}#{kind}",
+                        "sk": str(obj["Id"]),
+                        "name": name,
+                        "active": active,
+                        "deleted": False,
+                    }
+                )
     return names
 
 
@@ -104,11 +110,15 @@ def main(bills: int) -> None:
     port = _free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
-    os.environ.update({
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    })
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+        }
+    )
     # The tables come from template.yaml itself (the local stack's bootstrap).
     from local_stack.bootstrap import template_resources
 
@@ -127,28 +137,43 @@ def main(bills: int) -> None:
         sandbox = server.sandbox
         realm = sandbox.create_company(warn_duplicate_bill_number=True).realm_id
         names = _import_master_data(sandbox, realm)
-        entity = LegalEntity(org_id=ORG, legal_entity_id=LE, name="Bench Co",
-                             created_at="2026-01-01T00:00:00Z",
-                             connection_state=ConnectionState.CONNECTED,
-                             realm_id=realm, data_realm_id=realm)
-        service = BillExportService(BillExportStore(), RecordStore(),
-                                    InvoiceDocuments())
+        entity = LegalEntity(
+            org_id=ORG,
+            legal_entity_id=LE,
+            name="Bench Co",
+            created_at="2026-01-01T00:00:00Z",
+            connection_state=ConnectionState.CONNECTED,
+            realm_id=realm,
+            data_realm_id=realm,
+        )
+        service = BillExportService(BillExportStore(), RecordStore(), InvoiceDocuments())
         vendors = sorted(names["Vendor"].values())
         account = names["Account"]["Advertising"]
         started = time.perf_counter()
         for i in range(bills):
-            service.submit(entity, {
-                "ap_invoice_id": f"ap-{i:06d}", "vendor_id": vendors[i % len(vendors)],
-                "invoice_number": f"B-{i:06d}", "invoice_date": "2026-01-15",
-                "lines": [{"amount": f"{10 + i % 90}.25", "account_id": account}]})
+            service.submit(
+                entity,
+                {
+                    "ap_invoice_id": f"ap-{i:06d}",
+                    "vendor_id": vendors[i % len(vendors)],
+                    "invoice_number": f"B-{i:06d}",
+                    "invoice_date": "2026-01-15",
+                    "lines": [{"amount": f"{10 + i % 90}.25", "account_id": account}],
+                },
+            )
         submitted = time.perf_counter() - started
         print(f"submitted {bills} bills in {submitted:.1f} s wall (moto-bound)")
 
         sandbox.freeze_clock(sandbox.clock.now())
         sandbox.set_limits(enabled=True)
         clock = sandbox.clock.now
-        client = QboClient(realm, _Tokens(_access_token(sandbox, realm)), server.api_base,
-                           pacer=RealmPacer(clock=clock), sleep=sandbox.advance_clock)
+        client = QboClient(
+            realm,
+            _Tokens(_access_token(sandbox, realm)),
+            server.api_base,
+            pacer=RealmPacer(clock=clock),
+            sleep=sandbox.advance_clock,
+        )
         ctx = _Ctx(entity, client)
         start_sim, start_wall = clock(), time.perf_counter()
         runs = 0
@@ -156,27 +181,42 @@ def main(bills: int) -> None:
             service.export_pending(ctx)
             runs += 1
         realm_seconds = max(clock() - start_sim, 1e-9)
-        created = [b for b in sandbox.list_objects(realm, "Bill")
-                   if str(b.get("DocNumber", "")).startswith("B-")]
+        created = [
+            b
+            for b in sandbox.list_objects(realm, "Bill")
+            if str(b.get("DocNumber", "")).startswith("B-")
+        ]
         calls = client.counter.as_dict()
         print(f"bills exported: {len(created)} of {bills} in {runs} run(s)")
         if realm_seconds < 60:
             # Within the first minute Intuit's per-minute limits never bind: no rate to report.
-            print(f"realm time {realm_seconds:.1f} s: too few bills to meet Intuit's limits; "
-                  "run with --bills 2500 or more for a bills-per-minute figure")
+            print(
+                f"realm time {realm_seconds:.1f} s: too few bills to meet Intuit's limits; "
+                "run with --bills 2500 or more for a bills-per-minute figure"
+            )
         else:
-            print(f"realm time (sandbox clock, Intuit's limits enforced): {realm_seconds:.1f} s "
-                  f"-> {len(created) / realm_seconds * 60:.0f} bills per minute per realm")
+            print(
+                f"realm time (sandbox clock, Intuit's limits enforced): {realm_seconds:.1f} s "
+                f"-> {len(created) / realm_seconds * 60:.0f} bills per minute per realm"
+            )
         per_bill = max(len(created), 1)
-        print(f"API calls: {calls['api_calls']} ({calls['api_calls'] / per_bill:.3f}"
-              f" per bill); throttled (429): {calls['throttled']}; breakdown: "
-              + ", ".join(f"{k}={v}" for k, v in calls.items() if v and k != "api_calls"))
+        print(
+            f"API calls: {calls['api_calls']} ({calls['api_calls'] / per_bill:.3f}"
+            f" per bill); throttled (429): {calls['throttled']}; breakdown: "
+            + ", ".join(f"{k}={v}" for k, v in calls.items() if v and k != "api_calls")
+        )
         # The duplicate look-up per chunk of 30: one exact `DocNumber IN` query and one
         # vendor + date-window query (paged at 1000), then one batch create.
-        print("calls per bill: " + ", ".join(
-            f"{k} {calls[k] / per_bill:.3f}" for k in ("query", "batch", "retries")
-            if k in calls) + f"; look-up queries per 30-bill chunk: "
-              f"{calls.get('query', 0) / max(calls.get('batch', 0), 1):.2f}")
+        print(
+            "calls per bill: "
+            + ", ".join(
+                f"{k} {calls[k] / per_bill:.3f}"
+                for k in ("query", "batch", "retries")
+                if k in calls
+            )
+            + f"; look-up queries per 30-bill chunk: "
+            f"{calls.get('query', 0) / max(calls.get('batch', 0), 1):.2f}"
+        )
         print(f"export wall time: {time.perf_counter() - start_wall:.1f} s (moto-bound)")
     finally:
         server.stop()

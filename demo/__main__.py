@@ -210,7 +210,7 @@ class Demo:
         say(f"Saved: {shown['description']}. Next runs:")
         for run in shown["next_runs"][:3]:
             say(f"  {run['local']}  (UTC {run['utc']})")
-        say(f"EventBridge rules: {', '.join(shown['rules'])}")
+        say(f"EventBridge Scheduler schedules: {', '.join(shown['schedules'])}")
         first = datetime.fromisoformat(shown["next_runs"][0]["utc"].replace("Z", "+00:00"))
         firer = self.stack.rule_firer
         assert firer is not None

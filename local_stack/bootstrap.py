@@ -31,6 +31,7 @@ SUPPORTED_TYPES = (
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
     "AWS::SecretsManager::Secret",
+    "AWS::Scheduler::ScheduleGroup",
 )
 
 
@@ -52,12 +53,14 @@ class Bootstrapper:
         self.sqs = boto3.client("sqs", **kw)
         self.kms = boto3.client("kms", **kw)
         self.secrets = boto3.client("secretsmanager", **kw)
+        self.scheduler = boto3.client("scheduler", **kw)
         self._creators: dict[str, Callable[[str, dict[str, Any]], Physical]] = {
             "AWS::KMS::Key": self._kms_key,
             "AWS::KMS::Alias": self._kms_alias,
             "AWS::DynamoDB::Table": self._table,
             "AWS::SQS::Queue": self._queue,
             "AWS::SecretsManager::Secret": self._secret,
+            "AWS::Scheduler::ScheduleGroup": self._schedule_group,
         }
 
     def run(self) -> dict[str, Physical]:
@@ -115,6 +118,17 @@ class Bootstrapper:
         if "LatestStreamArn" in desc:
             attrs["StreamArn"] = desc["LatestStreamArn"]
         return Physical(name, attrs)
+
+    # -- EventBridge Scheduler ---------------------------------------------------
+    def _schedule_group(self, lid: str, props: dict[str, Any]) -> Physical:
+        name = props.get("Name") or local_name(lid)
+        try:
+            arn = self.scheduler.get_schedule_group(Name=name)["Arn"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            arn = self.scheduler.create_schedule_group(Name=name)["ScheduleGroupArn"]
+        return Physical(name, {"Arn": arn})
 
     # -- SQS --------------------------------------------------------------------
     def _queue(self, lid: str, props: dict[str, Any]) -> Physical:

@@ -1,10 +1,19 @@
-"""Fire the project's EventBridge schedule rules held by the emulator, at their times.
+"""Fire the project's EventBridge Scheduler schedules and EventBridge schedule rules held
+by the emulator, at their times.
 
-moto stores rules but never fires them. The local stack runs a :class:`RuleFirer`
-that polls the rules with the project's name prefix and, for every ENABLED rule
-due in ``(last_checked, now]``, invokes each target with its constant ``Input``
-(or, without one, a "Scheduled Event" like EventBridge's). Tests drive it with a
-fixed clock by calling :meth:`RuleFirer.fire_due` with chosen instants.
+moto stores schedules and rules but never fires them. The local stack runs a
+:class:`RuleFirer` that polls the schedules (every group) and the rules with the
+project's name prefix and, for every ENABLED one due in ``(last_checked, now]``,
+invokes its target with its constant ``Input`` (a rule without one gets a "Scheduled
+Event" like EventBridge's). Tests drive it with a fixed clock by calling
+:meth:`RuleFirer.fire_due` with chosen instants.
+
+Scheduler schedules are evaluated in their ``ScheduleExpressionTimezone`` with
+Scheduler's DST policy: a local time skipped by a spring-forward jump does not fire,
+a repeated local time (fall back) fires once, at its first occurrence. Their
+``rate()`` is aligned to the schedule's ``StartDate`` (else its creation time), as
+Scheduler does. The flexible time window is not simulated: a schedule fires at the
+start of its window.
 
 Supported expressions (all UTC, like EventBridge):
 
@@ -30,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +186,28 @@ class CronExpression:
         return None
 
 
+def next_in_zone(cron: CronExpression, after: datetime, zone: str) -> datetime | None:
+    """The first firing strictly after ``after`` of a cron evaluated in local time
+    (``zone``), as a UTC instant, with Scheduler's DST policy (see the module doc)."""
+    tz = ZoneInfo(zone)
+    after_utc = after.astimezone(UTC)
+    # Walk local wall times (held in a UTC-tagged datetime: plain minutes, no DST),
+    # from an hour before after's wall time so a repeated hour is not missed.
+    wall = after_utc.astimezone(tz).replace(tzinfo=UTC) - timedelta(hours=1, minutes=1)
+    for _ in range(10_000):
+        nxt = cron.next_after(wall)
+        if nxt is None:
+            return None
+        wall = nxt
+        local = nxt.replace(tzinfo=tz)  # fold=0: the first occurrence of a repeated time
+        instant = local.astimezone(UTC)
+        if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+            continue  # skipped by a spring-forward jump: does not run
+        if instant > after_utc:
+            return instant
+    return None
+
+
 def _next_month(t: datetime) -> datetime:
     if t.month == 12:
         return datetime(t.year + 1, 1, 1, tzinfo=UTC)
@@ -185,6 +217,7 @@ def _next_month(t: datetime) -> datetime:
 @dataclass(frozen=True)
 class RateExpression:
     period: timedelta
+    origin: datetime = _EPOCH  # EventBridge rules: the epoch; Scheduler: StartDate/creation
 
     @classmethod
     def parse(cls, body: str) -> RateExpression:
@@ -194,9 +227,11 @@ class RateExpression:
         return cls(timedelta(seconds=int(match[1]) * _UNIT[match[2].rstrip("s")]))
 
     def next_after(self, after: datetime) -> datetime | None:
-        elapsed = after.astimezone(UTC) - _EPOCH
+        elapsed = after.astimezone(UTC) - self.origin
+        if elapsed < timedelta(0):
+            return self.origin
         periods = elapsed // self.period
-        return _EPOCH + (periods + 1) * self.period
+        return self.origin + (periods + 1) * self.period
 
 
 def parse_schedule_expression(expression: str) -> CronExpression | RateExpression:
@@ -213,6 +248,30 @@ def is_due(expression: str, last_checked: datetime, now: datetime) -> bool:
     """Whether the expression fires at some instant in ``(last_checked, now]``."""
     nxt = parse_schedule_expression(expression).next_after(last_checked)
     return nxt is not None and nxt <= now
+
+
+def _as_utc(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
+def schedule_next_after(schedule: dict[str, Any], after: datetime) -> datetime | None:
+    """The next firing of a Scheduler schedule (GetSchedule's answer) after ``after``."""
+    expression = str(schedule.get("ScheduleExpression", "")).strip()
+    zone = str(schedule.get("ScheduleExpressionTimezone") or "UTC")
+    parsed = parse_schedule_expression(expression)
+    if isinstance(parsed, RateExpression):
+        origin = _as_utc(schedule.get("StartDate")) or _as_utc(schedule.get("CreationDate"))
+        if origin is not None:
+            parsed = RateExpression(parsed.period, origin.replace(microsecond=0))
+        return parsed.next_after(after)
+    try:
+        return next_in_zone(parsed, after, zone)
+    except (KeyError, ValueError) as exc:  # an unknown zone
+        raise ScheduleExpressionError(f"bad time zone {zone!r}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -232,8 +291,10 @@ class RuleFirer:
         invoke: Invoke,
         clock: Clock = lambda: datetime.now(UTC),
         prefix: str = "qbo-connector-sched-",
+        scheduler_client: Any | None = None,
     ) -> None:
         self._events = events_client
+        self._scheduler = scheduler_client
         self._invoke = invoke
         self._clock = clock
         self._prefix = prefix
@@ -272,7 +333,7 @@ class RuleFirer:
         since = self.last_checked
         if now <= since:
             return []
-        firings: list[Firing] = []
+        firings: list[Firing] = self._fire_schedules(since, now)
         for rule in self._rules():
             expression = rule.get("ScheduleExpression")
             if rule.get("State") != "ENABLED" or not expression:
@@ -285,6 +346,50 @@ class RuleFirer:
             if due:
                 firings.extend(self._fire(rule, now))
         self.last_checked = now
+        return firings
+
+    def _schedules(self) -> list[dict[str, Any]]:
+        if self._scheduler is None:
+            return []
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"NamePrefix": self._prefix, "MaxResults": 100}
+            if token:
+                kwargs["NextToken"] = token
+            page = self._scheduler.list_schedules(**kwargs)
+            found.extend(page.get("Schedules", []))
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def _fire_schedules(self, since: datetime, now: datetime) -> list[Firing]:
+        firings: list[Firing] = []
+        for summary in self._schedules():
+            if summary.get("State") != "ENABLED":
+                continue
+            # ListSchedules' summaries have no expression: read the whole schedule.
+            schedule = self._scheduler.get_schedule(  # type: ignore[union-attr]
+                GroupName=summary.get("GroupName", "default"), Name=summary["Name"]
+            )
+            label = f"{schedule.get('GroupName', 'default')}/{schedule['Name']}"
+            try:
+                nxt = schedule_next_after(schedule, since)
+            except ScheduleExpressionError as exc:
+                log.warning("schedule %s: %s; not fired", label, exc)
+                continue
+            if nxt is None or nxt > now:
+                continue
+            target = schedule.get("Target", {})
+            raw = target.get("Input")
+            payload: Any = json.loads(raw) if raw else {}
+            error: str | None = None
+            try:
+                self._invoke(target["Arn"], payload)
+            except Exception as exc:
+                log.exception("schedule %s: target %s failed", label, target.get("Arn"))
+                error = f"{type(exc).__name__}: {exc}"
+            firings.append(Firing(label, str(target.get("Arn", "")), payload, error))
         return firings
 
     def _fire(self, rule: dict[str, Any], now: datetime) -> list[Firing]:

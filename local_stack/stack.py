@@ -174,6 +174,7 @@ class LocalStack:
             self.client("events"),
             self.runtime.invoke,
             prefix=self.env.get("SCHEDULE_RULE_PREFIX", "qbo-connector-sched-"),
+            scheduler_client=self.client("scheduler"),
         )
         self.gateway.start()
         if self.poll_queues:

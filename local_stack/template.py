@@ -298,6 +298,9 @@ class Resolver:
             if fn in self.template.resources:  # SAM's generated <Function>Role
                 arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{NAME_PREFIX}{logical_id}"
                 return Physical(f"{NAME_PREFIX}{logical_id}", {"Arn": arn})
+        if rtype == "AWS::IAM::Role":  # e.g. the role Scheduler assumes; IAM is not emulated
+            arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{NAME_PREFIX}{logical_id}"
+            return Physical(f"{NAME_PREFIX}{logical_id}", {"Arn": arn})
         if rtype in {"AWS::Serverless::HttpApi", "AWS::Serverless::LayerVersion"}:
             return Physical("local", {})
         if rtype == "AWS::Logs::LogGroup":

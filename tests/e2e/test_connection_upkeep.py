@@ -125,17 +125,18 @@ def test_deleting_an_entity_removes_its_connection_rules_and_records(stack, ids)
         body={"kind": "interval", "every_hours": 8, "timezone": "UTC"},
     )
     assert stack.invoke("EntityApiFunction", schedule)["statusCode"] == 200
-    events = stack.client("events")
+    scheduler = stack.client("scheduler")
 
     def rules() -> list[str]:
-        names = [r["Name"] for r in events.list_rules(NamePrefix="qbo-connector-sched-")["Rules"]]
+        """The entity's EventBridge Scheduler schedules."""
+        found = scheduler.list_schedules(NamePrefix="qbo-connector-sched-")["Schedules"]
         return [
-            n
-            for n in names
-            if any(
-                json.loads(t["Input"])["legal_entity_id"] == le
-                for t in events.list_targets_by_rule(Rule=n)["Targets"]
-            )
+            s["Name"]
+            for s in found
+            if json.loads(
+                scheduler.get_schedule(GroupName=s["GroupName"], Name=s["Name"])["Target"]["Input"]
+            )["legal_entity_id"]
+            == le
         ]
 
     assert rules()

@@ -1,10 +1,11 @@
-"""Sync Schedule over the local stack: routes, EventBridge rules in moto, the
-scheduled-sync handler (skips, coalescing) and the local stack firing rules."""
+"""Sync Schedule over the local stack: routes, EventBridge Scheduler schedules in moto,
+the migration of legacy EventBridge rules, the scheduled-sync handler (skips,
+coalescing) and the local stack firing schedules."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,10 +31,24 @@ def get(stack: Any, org: str, le: str) -> Any:
     return stack.invoke("EntityApiFunction", event)
 
 
+PREFIX = "qbo-connector-sched-"
+
+
 def rules_of(stack: Any, le: str) -> list[dict[str, Any]]:
+    """The entity's Scheduler schedules (GetSchedule's answers)."""
+    scheduler = stack.client("scheduler")
+    found = []
+    for summary in scheduler.list_schedules(NamePrefix=PREFIX, MaxResults=100)["Schedules"]:
+        schedule = scheduler.get_schedule(GroupName=summary["GroupName"], Name=summary["Name"])
+        if json.loads(schedule["Target"]["Input"])["legal_entity_id"] == le:
+            found.append(schedule)
+    return found
+
+
+def legacy_rules_of(stack: Any, le: str) -> list[dict[str, Any]]:
     events = stack.client("events")
     found = []
-    for rule in events.list_rules(NamePrefix="qbo-connector-sched-")["Rules"]:
+    for rule in events.list_rules(NamePrefix=PREFIX)["Rules"]:
         targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
         if any(json.loads(t["Input"])["legal_entity_id"] == le for t in targets):
             found.append({**rule, "Targets": targets})
@@ -55,7 +70,7 @@ def connected(stack: Any, ids: dict[str, str]) -> dict[str, str]:
     return ids
 
 
-def test_weekly_schedule_becomes_rules_targeting_the_scheduled_function(stack, connected):
+def test_weekly_schedule_becomes_schedules_targeting_the_scheduled_function(stack, connected):
     body = {
         "kind": "weekly",
         "days": WEEKDAYS,
@@ -69,20 +84,25 @@ def test_weekly_schedule_becomes_rules_targeting_the_scheduled_function(stack, c
     assert len(shown["next_runs"]) == 5
     assert shown["next_runs"][0]["local"].endswith(("-08:00", "-07:00"))
 
-    rules = rules_of(stack, connected["le"])
-    assert rules and all(r["State"] == "ENABLED" for r in rules)
-    sync_rules = [r for r in rules if json.loads(r["Targets"][0]["Input"])["source"] == "schedule"]
-    assert sync_rules
-    for rule in rules:
-        assert rule["Name"].startswith("qbo-connector-sched-")
-        target = rule["Targets"][0]
-        assert (
-            target["Arn"] == stack.function_env("EntityApiFunction")["SCHEDULED_SYNC_FUNCTION_ARN"]
-        )
-        assert json.loads(target["Input"])["org_id"] == connected["org"]
-    expressions = {r["ScheduleExpression"] for r in sync_rules}
-    # 07:00 and 13:00 in Vancouver: 15:00/21:00 UTC in winter, 14:00/20:00 in summer.
-    assert expressions <= {"cron(0 15,21 ? * MON-FRI *)", "cron(0 14,20 ? * MON-FRI *)"}
+    env = stack.function_env("EntityApiFunction")
+    (schedule,) = rules_of(stack, connected["le"])
+    assert schedule["State"] == "ENABLED"
+    assert schedule["Name"].startswith(PREFIX)
+    assert schedule["GroupName"] == env["SCHEDULE_GROUP_NAME"] == "qbo-connector-local"
+    target = schedule["Target"]
+    assert target["Arn"] == env["SCHEDULED_SYNC_FUNCTION_ARN"]
+    assert target["RoleArn"] == env["SCHEDULER_ROLE_ARN"]
+    assert json.loads(target["Input"]) == {
+        "org_id": connected["org"],
+        "legal_entity_id": connected["le"],
+        "source": "schedule",
+    }
+    # 07:00 and 13:00 in Vancouver, in Vancouver: Scheduler follows DST, no recompute.
+    assert schedule["ScheduleExpression"] == "cron(0 7,13 ? * MON-FRI *)"
+    assert schedule["ScheduleExpressionTimezone"] == "America/Vancouver"
+    assert schedule["FlexibleTimeWindow"]["Mode"] == "FLEXIBLE"
+    assert shown["schedules"] == [schedule["Name"]] and shown["legacy_rules"] == []
+    assert legacy_rules_of(stack, connected["le"]) == []
 
     assert body_of(get(stack, connected["org"], connected["le"]))["schedule"]["times"] == [
         "07:00",
@@ -97,7 +117,9 @@ def test_weekly_schedule_becomes_rules_targeting_the_scheduled_function(stack, c
     )
     assert replaced["statusCode"] == 200
     after = rules_of(stack, connected["le"])
-    assert [r["ScheduleExpression"] for r in after] == ["cron(0 0,6,12,18 * * ? *)"]
+    assert [(r["ScheduleExpression"], r["ScheduleExpressionTimezone"]) for r in after] == [
+        ("cron(0 0,6,12,18 * * ? *)", "UTC")
+    ]
 
     deleted = stack.invoke(
         "EntityApiFunction",
@@ -242,7 +264,7 @@ def test_scheduled_sync_skips_with_reasons_and_coalesces(stack, ids):
     assert any("API Sync Profile" in (r.get("summary") or "") for r in runs)
 
 
-def test_the_local_stack_fires_due_rules(stack, ids):
+def test_the_local_stack_fires_due_schedules_in_their_zone(stack, ids):
     register(stack, ids["org"], ids["le"])
     user = f"fire-{ids['le']}"
     qbo_admin(stack, user, ids["realm"], "Fire Co")
@@ -267,6 +289,7 @@ def test_the_local_stack_fires_due_rules(stack, ids):
     firings = firer.fire_due(first)
     mine = [f for f in firings if f.payload.get("legal_entity_id") == ids["le"]]
     assert len(mine) == 1 and mine[0].error is None, firings
+    assert mine[0].rule_name.startswith("qbo-connector-local/" + PREFIX)  # a Scheduler schedule
     history = stack.invoke(
         "EntityApiFunction",
         api_event(
@@ -274,3 +297,79 @@ def test_the_local_stack_fires_due_rules(stack, ids):
         ),
     )
     assert any(r["trigger"] == "schedule" for r in body_of(history)["items"])
+
+
+def _legacy_state(stack: Any, org: str, le: str) -> list[str]:
+    """What an entity saved before the move has: EventBridge rules (UTC crons and a DST
+    recompute rule) and a stored schedule without the Scheduler backend."""
+    from qbo_connector.logic.schedule_rules import compute_rules
+    from qbo_connector.models.sync_schedule import WeeklySchedule
+
+    env = stack.function_env("EntityApiFunction")
+    schedule = WeeklySchedule(tuple(WEEKDAYS), ("06:00",), "America/Vancouver")
+    ruleset = compute_rules(schedule, org, le, datetime.now(UTC), PREFIX)
+    events = stack.client("events")
+    for rule in ruleset.rules:
+        events.put_rule(Name=rule.name, ScheduleExpression=rule.schedule_expression)
+        events.put_targets(
+            Rule=rule.name,
+            Targets=[
+                {
+                    "Id": "scheduled-sync",
+                    "Arn": env["SCHEDULED_SYNC_FUNCTION_ARN"],
+                    "Input": json.dumps(
+                        {"org_id": org, "legal_entity_id": le, "source": rule.source}
+                    ),
+                }
+            ],
+        )
+    names = [r.name for r in ruleset.rules]
+    stack.client("dynamodb").update_item(
+        TableName=env["LEGAL_ENTITIES_TABLE"],
+        Key={"pk": {"S": f"ORG#{org}"}, "sk": {"S": f"LE#{le}"}},
+        UpdateExpression="SET sync_schedule = :s",
+        ExpressionAttributeValues={
+            ":s": {
+                "M": {
+                    "kind": {"S": "weekly"},
+                    "days": {"L": [{"S": d} for d in WEEKDAYS]},
+                    "times": {"L": [{"S": "06:00"}]},
+                    "timezone": {"S": "America/Vancouver"},
+                    "rules": {"L": [{"S": n} for n in names]},
+                }
+            }
+        },
+    )
+    return names
+
+
+def test_legacy_rules_keep_firing_until_the_ops_migration_moves_them(stack, connected):
+    org, le = connected["org"], connected["le"]
+    names = _legacy_state(stack, org, le)
+    shown = body_of(get(stack, org, le))
+    assert shown["legacy_rules"] == names and shown["schedules"] == []
+    assert len(legacy_rules_of(stack, le)) == 2 and rules_of(stack, le) == []
+
+    migrated = ops(stack, "ops-migrate-schedules.json", org_id=org)
+    assert migrated["ok"], migrated
+    assert migrated["result"]["migrated"] == [le]
+    assert legacy_rules_of(stack, le) == []
+    (schedule,) = rules_of(stack, le)
+    assert (schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"]) == (
+        "cron(0 6 ? * MON-FRI *)",
+        "America/Vancouver",
+    )
+    shown = body_of(get(stack, org, le))
+    assert shown["schedules"] == [schedule["Name"]] and shown["legacy_rules"] == []
+    again = ops(stack, "ops-migrate-schedules.json", org_id=org, legal_entity_id=le)
+    assert again["result"]["already_migrated"] == 1
+
+
+def test_a_legacy_recompute_rule_firing_migrates_the_entity(stack, connected):
+    org, le = connected["org"], connected["le"]
+    _legacy_state(stack, org, le)
+    event = {"org_id": org, "legal_entity_id": le, "source": "schedule-recompute"}
+    answer = stack.invoke("ScheduledSyncFunction", event)
+    assert answer["outcome"] == "recomputed", answer
+    assert legacy_rules_of(stack, le) == []
+    assert len(rules_of(stack, le)) == 1

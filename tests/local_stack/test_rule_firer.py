@@ -217,3 +217,94 @@ def test_run_forever_stops_when_asked(events: Any) -> None:
 
     RuleFirer(events, lambda arn, payload: None, clock, PREFIX).run_forever(0, stop)
     assert len(polls) == 3
+
+
+# ------------------------------------------------------------------ firing Scheduler schedules
+
+
+SPREFIX = "qbo-sched-test-"  # not the rules' prefix: the module's rules are not fired here
+
+
+def _scheduler(events: Any) -> Any:
+    """A Scheduler client on the same moto server as the events client."""
+    return boto3.client(
+        "scheduler",
+        endpoint_url=events.meta.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _schedule(scheduler: Any, group: str, name: str, expression: str, zone: str, **extra: Any):
+    scheduler.create_schedule(
+        GroupName=group,
+        Name=name,
+        ScheduleExpression=expression,
+        ScheduleExpressionTimezone=zone,
+        FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15},
+        Target={
+            "Arn": ARN,
+            "RoleArn": "arn:aws:iam::123456789012:role/r",
+            "Input": json.dumps({"legal_entity_id": name}),
+        },
+        **extra,
+    )
+
+
+def test_fires_scheduler_schedules_in_their_zone_across_dst(events: Any) -> None:
+    scheduler = _scheduler(events)
+    scheduler.create_schedule_group(Name="qbo-connector-test")
+    group = "qbo-connector-test"
+    _schedule(scheduler, group, SPREFIX + "van-1", "cron(0 6 ? * MON-FRI *)", "America/Vancouver")
+    _schedule(scheduler, group, SPREFIX + "ny-1", "cron(30 2 * * ? *)", "America/New_York")
+    _schedule(scheduler, group, SPREFIX + "off-1", "cron(* * * * ? *)", "UTC", State="DISABLED")
+    _schedule(scheduler, group, "someone-elses", "cron(* * * * ? *)", "UTC")
+    calls: list[Any] = []
+    firer = RuleFirer(
+        events,
+        lambda arn, payload: calls.append(payload["legal_entity_id"]),
+        _Clock(_at(2026, 3, 6, 0)),  # Friday, winter
+        SPREFIX,
+        scheduler_client=scheduler,
+    )
+    # 06:00 PST is 14:00 UTC; New York's 02:30 EST is 07:30 UTC.
+    assert [f.rule_name for f in firer.fire_due(_at(2026, 3, 6, 7, 30))] == [
+        f"{group}/{SPREFIX}ny-1"
+    ]
+    assert [f.rule_name for f in firer.fire_due(_at(2026, 3, 6, 14, 0))] == [
+        f"{group}/{SPREFIX}van-1"
+    ]
+    # Sunday 8 March: the US springs forward at 02:00 local, so 02:30 New York does not
+    # exist and does not fire; Monday's 06:00 PDT is 13:00 UTC, an hour earlier in UTC.
+    assert [f.rule_name for f in firer.fire_due(_at(2026, 3, 7, 7, 30))] == [
+        f"{group}/{SPREFIX}ny-1"
+    ]  # Saturday: New York daily; Vancouver weekdays only
+    assert firer.fire_due(_at(2026, 3, 8, 23, 0)) == []
+    assert [f.rule_name for f in firer.fire_due(_at(2026, 3, 9, 6, 30))] == [
+        f"{group}/{SPREFIX}ny-1"
+    ]
+    assert firer.fire_due(_at(2026, 3, 9, 12, 59)) == []
+    fired = firer.fire_due(_at(2026, 3, 9, 13, 0))
+    assert [(f.rule_name, f.error) for f in fired] == [(f"{group}/{SPREFIX}van-1", None)]
+    assert calls == [SPREFIX + n for n in ("ny-1", "van-1", "ny-1", "ny-1", "van-1")]
+    scheduler.delete_schedule_group(Name=group)
+
+
+def test_scheduler_rate_is_aligned_to_the_start_date(events: Any) -> None:
+    scheduler = _scheduler(events)
+    scheduler.create_schedule_group(Name="rates")
+    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=7)
+    _schedule(scheduler, "rates", SPREFIX + "r-1", "rate(4 hours)", "UTC", StartDate=start)
+    calls: list[Any] = []
+    firer = RuleFirer(
+        events,
+        lambda arn, payload: calls.append(payload),
+        _Clock(start - timedelta(minutes=1)),
+        SPREFIX,
+        scheduler_client=scheduler,
+    )
+    assert len(firer.fire_due(start)) == 1  # the start date is the first run
+    assert firer.fire_due(start + timedelta(hours=3, minutes=59)) == []
+    assert len(firer.fire_due(start + timedelta(hours=4))) == 1
+    scheduler.delete_schedule(GroupName="rates", Name=SPREFIX + "r-1")

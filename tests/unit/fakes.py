@@ -605,7 +605,7 @@ def bill_service(
     )
 
 
-# -- the schedule rules (EventBridge) ------------------------------------------------------------
+# -- the sync schedules (EventBridge Scheduler, legacy rules) ---------------------------------
 
 
 class ScheduleRules:
@@ -614,6 +614,7 @@ class ScheduleRules:
         self.enabled: dict[tuple[str, str], bool] = {}
         self.quota_exceeded = quota_exceeded
         self.calls: list[tuple[str, str, str]] = []
+        self.hints: dict[tuple[str, str], dict[str, Any]] = {}
 
     def apply(
         self,
@@ -622,14 +623,28 @@ class ScheduleRules:
         rules: Sequence[ScheduleRule],
         *,
         enabled: bool = True,
+        previous: Iterable[str] | None = None,
+        legacy: bool = True,
     ) -> list[str]:
+        self.calls.append(("apply", org_id, legal_entity_id))
+        self.hints[(org_id, legal_entity_id)] = {
+            "previous": None if previous is None else list(previous),
+            "legacy": legacy,
+        }
         if self.quota_exceeded:
             raise ScheduleQuotaExceeded(legal_entity_id)
         self.applied[(org_id, legal_entity_id)] = tuple(rules)
         self.enabled[(org_id, legal_entity_id)] = enabled
         return [rule.name for rule in rules]
 
-    def remove(self, org_id: str, legal_entity_id: str) -> int:
+    def remove(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        *,
+        known: Iterable[str] | None = None,
+        legacy: bool = True,
+    ) -> int:
         self.calls.append(("remove", org_id, legal_entity_id))
         removed = len(self.applied.pop((org_id, legal_entity_id), ()))
         self.enabled.pop((org_id, legal_entity_id), None)

@@ -1,8 +1,10 @@
 """The Sync Schedule service (logic/sync_schedule.py): validate, materialize, describe.
 
-A schedule is stored with the entity together with the rules it became and when to
-recompute them; rules run only while the entity is connected; a full rule quota is a
-409 that leaves the previous schedule as it was.
+A schedule is stored with the entity together with the Scheduler schedules it became
+(crons in the entity's zone: nothing to recompute at DST); they run only while the
+entity is connected; a full quota is a 409 that leaves the previous schedule as it was.
+An entity still on legacy EventBridge rules is migrated when its schedule is saved again,
+when its recompute rule fires, or by the ops action.
 """
 
 from __future__ import annotations
@@ -55,20 +57,23 @@ class Setup:
         return answer
 
 
-def test_a_schedule_is_materialized_and_stored_with_its_rules() -> None:
+def test_a_schedule_is_materialized_and_stored_with_its_schedules() -> None:
     s = Setup()
     answer = s.put(WEEKLY)
     stored = s.entities.one(ORG, LE).sync_schedule
     assert stored is not None
-    assert stored["utc_offset_minutes"] == -480
-    assert stored["recompute_at"] == "2026-03-08T10:00:00+00:00"
+    assert stored["backend"] == "scheduler"
     applied = s.rules.applied[(ORG, LE)]
-    assert stored["rules"] == [r.name for r in applied]
-    assert {r.schedule_expression for r in applied} == {
-        "cron(0 15 ? * MON,FRI *)",
-        "cron(0 10 8 3 ? 2026)",
-    }
+    assert stored["schedules"] == [r.name for r in applied]
+    # One cron in the entity's own zone; no UTC offset, no recompute rule.
+    assert [(r.schedule_expression, r.timezone) for r in applied] == [
+        ("cron(0 7 ? * MON,FRI *)", "America/Vancouver")
+    ]
+    # A first schedule: nothing to list, no legacy rules to look for.
+    assert s.rules.hints[(ORG, LE)] == {"previous": [], "legacy": False}
     assert s.rules.enabled[(ORG, LE)] is True
+    assert answer["schedules"] == stored["schedules"]
+    assert answer["legacy_rules"] == []
     assert answer["active"] is True
     assert answer["description"] == "MON,FRI at 07:00 America/Vancouver"
     assert len(answer["next_runs"]) == NEXT_RUNS_SHOWN
@@ -149,22 +154,61 @@ def test_delete_removes_the_rules_and_the_schedule() -> None:
     s = Setup()
     s.put(WEEKLY)
     answer = s.service.delete(root_admin(), LE)
-    assert answer == {"legal_entity_id": LE, "deleted": True, "rules_removed": 2}
+    assert answer == {"legal_entity_id": LE, "deleted": True, "rules_removed": 1}
     assert s.rules.applied == {}
     assert s.entities.one(ORG, LE).sync_schedule is None
 
 
-def test_recompute_after_the_offset_changed_moves_the_crons() -> None:
-    s = Setup()
-    s.put(WEEKLY)
+LEGACY = {
+    **WEEKLY,
+    "rules": ["qbo-le-1-abc-0", "qbo-le-1-abc-1"],
+    "utc_offset_minutes": -480,
+    "recompute_at": "2026-03-08T10:00:00+00:00",
+}
+
+
+def test_a_legacy_recompute_firing_migrates_to_scheduler() -> None:
+    s = Setup(sync_schedule=LEGACY)
     s.clock.now = datetime(2026, 3, 8, 10, tzinfo=UTC).timestamp()
     assert s.service.recompute(ORG, LE) is True
-    applied = {r.schedule_expression for r in s.rules.applied[(ORG, LE)]}
-    assert "cron(0 14 ? * MON,FRI *)" in applied
+    applied = s.rules.applied[(ORG, LE)]
+    # The same cron as in winter: the zone is Scheduler's business now.
+    assert [(r.schedule_expression, r.timezone) for r in applied] == [
+        ("cron(0 7 ? * MON,FRI *)", "America/Vancouver")
+    ]
+    # Not migrated yet: list what exists, then delete the legacy rules.
+    assert s.rules.hints[(ORG, LE)] == {"previous": None, "legacy": True}
     stored = s.entities.one(ORG, LE).sync_schedule
     assert stored is not None
-    assert stored["utc_offset_minutes"] == -420
-    assert stored["recompute_at"] == "2026-11-01T09:00:00+00:00"
+    assert stored["backend"] == "scheduler" and "recompute_at" not in stored
+
+
+def test_a_legacy_schedule_shows_its_rules_until_migrated() -> None:
+    s = Setup(sync_schedule=LEGACY)
+    shown = s.service.show(root_admin(), LE)
+    assert shown["legacy_rules"] == LEGACY["rules"] and shown["schedules"] == []
+    s.put(WEEKLY)  # re-saving migrates
+    shown = s.service.show(root_admin(), LE)
+    assert shown["legacy_rules"] == [] and len(shown["schedules"]) == 1
+
+
+def test_a_migrated_schedule_is_changed_from_its_stored_names() -> None:
+    s = Setup()
+    s.put(WEEKLY)
+    names = (s.entities.one(ORG, LE).sync_schedule or {})["schedules"]
+    s.put({**WEEKLY, "times": ["07:30", "13:00"]})
+    assert s.rules.hints[(ORG, LE)] == {"previous": names, "legacy": False}
+    assert len(s.rules.applied[(ORG, LE)]) == 2  # :30 and :00 cannot share one cron
+
+
+def test_the_ops_migration_moves_legacy_entities_once() -> None:
+    s = Setup(sync_schedule=LEGACY)
+    first = s.service.migrate(ORG)
+    assert first == {"org_id": ORG, "migrated": [LE], "already_migrated": 0, "failed": []}
+    again = s.service.migrate(ORG, LE)
+    assert again == {"org_id": ORG, "migrated": [], "already_migrated": 1, "failed": []}
+    with pytest.raises(InvalidInput):
+        s.service.migrate(None)
 
 
 def test_recompute_without_a_schedule_does_nothing() -> None:

@@ -34,6 +34,9 @@ class Settings:
     oauth_state_ttl_seconds: int
     schedule_rule_prefix: str
     scheduled_sync_function_arn: str
+    schedule_group_name: str  # EventBridge Scheduler group of the stage
+    scheduler_role_arn: str  # the role Scheduler assumes to invoke the scheduled sync
+    schedule_window_minutes: int  # FlexibleTimeWindow: spreads the top of the hour
     webhook_verifier_secret_name: str
     http_timeout_seconds: int
     invoice_bucket: str
@@ -60,6 +63,9 @@ def get_settings() -> Settings:
         oauth_state_ttl_seconds=_int("OAUTH_STATE_TTL_SECONDS", 600),
         schedule_rule_prefix=env("SCHEDULE_RULE_PREFIX", "qbo-connector-sched-"),
         scheduled_sync_function_arn=env("SCHEDULED_SYNC_FUNCTION_ARN", ""),
+        schedule_group_name=env("SCHEDULE_GROUP_NAME", "qbo-connector"),
+        scheduler_role_arn=env("SCHEDULER_ROLE_ARN", ""),
+        schedule_window_minutes=_int("SCHEDULE_WINDOW_MINUTES", 15),
         webhook_verifier_secret_name=env(
             "WEBHOOK_VERIFIER_SECRET_NAME", "qbo-connector/intuit-webhook-verifier"
         ),

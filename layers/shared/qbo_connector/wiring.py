@@ -57,7 +57,7 @@ def legal_entity_store() -> LegalEntityStore:
 def connection_service() -> ConnectionService:
     from qbo_connector.adapters.oauth_attempt_store import OAuthAttemptStore
     from qbo_connector.adapters.qbo_company import QboCompanyReader
-    from qbo_connector.adapters.schedule_rules import ScheduleRules
+    from qbo_connector.adapters.sync_schedules import SyncSchedules
     from qbo_connector.adapters.token_vault import TokenVault
 
     settings = get_settings()
@@ -67,7 +67,7 @@ def connection_service() -> ConnectionService:
         vault=TokenVault(),
         oauth=intuit_oauth,
         companies=QboCompanyReader(settings.qbo_api_base_url),
-        schedules=ScheduleRules(),
+        schedules=SyncSchedules(),
         state_ttl_seconds=settings.oauth_state_ttl_seconds,
         launch_url=oauth_launch_url(settings.oauth_redirect_uri),
     )
@@ -81,13 +81,13 @@ def oauth_launch_url(redirect_uri: str) -> str:
 
 @lru_cache(maxsize=1)
 def sync_schedule_service() -> SyncScheduleService:
-    from qbo_connector.adapters.schedule_rules import ScheduleRules
+    from qbo_connector.adapters.sync_schedules import SyncSchedules
     from qbo_connector.logic.sync_schedule import SyncScheduleService
 
     return SyncScheduleService(
         legal_entity_store(),
         connection_service(),
-        ScheduleRules(),
+        SyncSchedules(),
         get_settings().schedule_rule_prefix,
     )
 

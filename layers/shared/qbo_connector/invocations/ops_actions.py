@@ -63,6 +63,12 @@ def _keep_tokens_alive(event: dict[str, Any]) -> Any:
     return result
 
 
+def _migrate_schedules(event: dict[str, Any]) -> Any:
+    """Move an organization's schedules (or one entity's) from EventBridge rules to
+    EventBridge Scheduler (events/ops-migrate-schedules.json)."""
+    return wiring.sync_schedule_service().migrate(event.get("org_id"), event.get("legal_entity_id"))
+
+
 def _delete(event: dict[str, Any]) -> Any:
     return wiring.legal_entity_service().delete(
         event.get("org_id"), event.get("legal_entity_id"), event.get("operator")
@@ -73,6 +79,7 @@ ACTIONS: dict[str, Action] = {
     "delete_legal_entity": _delete,
     "reset_legal_entity": _reset,
     "keep_tokens_alive": _keep_tokens_alive,
+    "migrate_schedules": _migrate_schedules,
     "put_sync_profile": _put_sync_profile,
     "show_sync_profile": _show_sync_profile,
     "mark_bill_exported": _mark_bill_exported,

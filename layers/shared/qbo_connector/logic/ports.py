@@ -164,7 +164,8 @@ class BillExportStorePort(BillLogPort, PushLogPort[BillExport], Protocol):
 
 
 class ScheduleRulesPort(Protocol):
-    """A legal entity's schedule rules (adapters.schedule_rules.ScheduleRules, EventBridge).
+    """A legal entity's schedules (adapters.sync_schedules.SyncSchedules: EventBridge
+    Scheduler, and the legacy EventBridge rules until the entity is migrated).
 
     Each answers how many rules it touched; `apply` answers the names now in place and
     raises `ScheduleQuotaExceeded` (models.faults) when the account has no room left.
@@ -177,10 +178,23 @@ class ScheduleRulesPort(Protocol):
         rules: Sequence[ScheduleRule],
         *,
         enabled: bool = True,
-    ) -> builtins.list[str]: ...
+        previous: Iterable[str] | None = None,
+        legacy: bool = True,
+    ) -> builtins.list[str]:
+        """`previous`: the names known to exist (None: list them); `legacy`: look for
+        (and, once the schedules exist, delete) the entity's old EventBridge rules."""
+        ...
+
     def disable(self, org_id: str, legal_entity_id: str) -> int: ...
     def enable(self, org_id: str, legal_entity_id: str) -> int: ...
-    def remove(self, org_id: str, legal_entity_id: str) -> int: ...
+    def remove(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        *,
+        known: Iterable[str] | None = None,
+        legacy: bool = True,
+    ) -> int: ...
 
 
 # -- the stores --------------------------------------------------------------------------

@@ -1,4 +1,17 @@
-"""Turn a legal entity's sync schedule into EventBridge rules, and list its next runs.
+"""Turn a legal entity's sync schedule into EventBridge Scheduler schedules (and, for
+entities not migrated yet, the legacy EventBridge rules), and list its next runs.
+
+**Scheduler schedules** (:func:`compute_schedules`, what every PUT writes today):
+the crons are in the entity's own time zone (``ScheduleExpressionTimezone``), so
+EventBridge Scheduler follows DST itself and nothing is ever recomputed. Its DST
+policy is the one below: a local time skipped by a spring-forward jump does not
+run, a repeated local time (fall back) runs once. A weekly schedule is one cron per
+group of times sharing their minutes (``07:00,13:00`` is one cron; ``07:30,13:00``
+two); an interval schedule is one ``cron(M 0/N * * ? *)`` in its zone, not
+``rate()``, because its runs are anchored to local midnight and a minute, which a
+rate (anchored to its creation time, drifting across DST) cannot express.
+
+**Legacy EventBridge rules** (:func:`compute_rules`, read only to migrate them):
 
 EventBridge cron is UTC and knows nothing of daylight saving, so the rules are
 computed from the local times **for the UTC offset in effect now**, and
@@ -8,13 +21,15 @@ the rules at or after that instant. To make that happen on time, the rule set
 also holds a one-shot *recompute rule* (``cron(...)`` with a year) firing at
 ``recompute_at`` whose target input has ``"source": "schedule-recompute"``; the
 scheduled-sync handler recomputes instead of syncing when it sees it, and also
-recomputes whenever it fires after ``recompute_at`` (belt and braces).
+recomputes whenever it fires after ``recompute_at`` (belt and braces). Since the
+move to Scheduler, that recompute re-saves the schedule, which migrates the entity:
+its Scheduler schedules are created, then its rules deleted.
 
 :func:`next_runs` is computed in local time with the real tz rules (not from the
 crons), and :func:`is_scheduled_time` lets the handler drop a firing that is not
 a real local run (e.g. the second 01:30 on a fall-back night).
 
-DST policy (matches what the recomputed rules do): a local time that does not
+DST policy (EventBridge Scheduler's, and what the recomputed rules did): a local time that does not
 exist that day (skipped by a spring-forward jump) does not run; a local time
 that happens twice (fall back) runs once, at its first occurrence.
 
@@ -59,6 +74,9 @@ class ScheduleRule:
     schedule_expression: str  # "cron(...)" in UTC
     description: str
     purpose: RulePurpose = "sync"
+    # The zone the expression is evaluated in: "UTC" for EventBridge rules, the
+    # entity's zone for Scheduler schedules.
+    timezone: str = "UTC"
 
     @property
     def source(self) -> str:
@@ -296,6 +314,35 @@ def compute_rules(
     )
 
 
+def compute_schedules(
+    schedule: SyncSchedule,
+    org_id: str,
+    legal_entity_id: str,
+    prefix: str,
+) -> tuple[ScheduleRule, ...]:
+    """The EventBridge Scheduler schedules implementing ``schedule``: crons in its zone.
+
+    Independent of the date (no offsets, no recompute), so the same schedule always
+    gives the same schedules. At most ``MAX_TIMES_PER_DAY`` of them (one per distinct
+    minute-of-the-hour set of the times), usually one.
+    """
+    entity_prefix = entity_rule_prefix(prefix, org_id, legal_entity_id)
+    who = f"legal entity {legal_entity_id} (org {org_id})"
+    local = utc_slots(schedule, timedelta(0))  # offset 0: the slots in local time
+    return tuple(
+        ScheduleRule(
+            name=f"{entity_prefix}{index}",
+            schedule_expression=_cron(minutes, hours, dows),
+            description=_clip(
+                f"qbo-connector scheduled sync for {who}: {schedule.describe()}; "
+                f"schedule {index}, cron in {schedule.timezone}"
+            ),
+            timezone=schedule.timezone,
+        )
+        for index, (minutes, hours, dows) in enumerate(group_slots(local), 1)
+    )
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
 
@@ -357,6 +404,7 @@ __all__ = [
     "RuleSet",
     "ScheduleRule",
     "compute_rules",
+    "compute_schedules",
     "entity_rule_prefix",
     "is_entity_rule_name",
     "is_scheduled_time",

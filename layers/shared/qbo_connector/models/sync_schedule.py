@@ -30,8 +30,8 @@ DAYS: tuple[str, ...] = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 # At most 6 times per day. Why: a sync takes minutes and QBO limits API calls per
 # company, so more than a few syncs a day buys nothing (webhooks cover freshness);
-# and each distinct time can cost one EventBridge rule (the account-wide quota is
-# shared by every legal entity), so 6 bounds an entity to 6 rules + 1 recompute rule.
+# and each distinct time can cost one EventBridge Scheduler schedule (the account-wide
+# quota is shared by every legal entity), so 6 bounds an entity to 6 schedules.
 MAX_TIMES_PER_DAY = 6
 MIN_INTERVAL_HOURS = 1
 MAX_INTERVAL_HOURS = 24

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -83,6 +83,16 @@ def test_every_ops_sample_event_is_a_valid_event(sample: str) -> None:
 def test_every_console_sync_sample_is_a_valid_event(sample: str) -> None:
     event = load_event(sample)
     assert inputs.ConsoleSyncEvent.model_validate(event).model_dump(exclude_unset=True) == event
+
+
+def test_every_ops_action_has_a_model() -> None:
+    from qbo_connector.invocations.ops_actions import ACTIONS
+
+    members = get_args(get_args(inputs.OpsEvent)[0])  # Annotated[A | B | ..., Field(...)]
+    assert set(ACTIONS) == set(members)
+    names = {m.model_fields["action"].default for m in members}
+    samples = {load_event(p.name)["action"] for p in EVENTS.glob("ops-*.json")}
+    assert samples == names  # a sample event for each action, and an action for each
 
 
 # -- never stricter than the parsers ---------------------------------------------------------
@@ -541,6 +551,27 @@ def test_an_ops_event_error_names_the_field(event: Any, field: str, fragment: st
     error = refused(inputs.OPS_EVENT, event, root_name="event")
     assert error.field == field
     assert fragment in error.message
+
+
+def test_the_ops_console_answers_a_bad_event_in_the_error_contract() -> None:
+    from qbo_connector.invocations import console_sync, ops_actions
+
+    answer = ops_actions.run({"action": "show_legal_entity", "org_id": "org-1"})
+    assert answer == {
+        "ok": False,
+        "error": {
+            "code": "invalid_input",
+            "message": "legal_entity_id is required: the legal entity's id (1-64 letters, "
+            "digits, '.', '_' or '-').",
+            "field": "legal_entity_id",
+        },
+    }
+    answer = console_sync.run({**load_event("console-manual-sync.json"), "colour": "red"})
+    assert answer["ok"] is False and answer["error"]["field"] == "colour"
+    assert "remove it (a console sync event takes: action, org_id" in answer["error"]["message"]
+    answer = console_sync.run({**load_event("console-manual-sync.json"), "action": "go"})
+    assert answer["error"]["field"] == "action"
+    assert answer["error"]["message"].startswith('action must be "sync", not "go"')
 
 
 def test_json_invalid_and_unknown_kinds_still_name_a_field() -> None:

@@ -358,6 +358,8 @@ def _shown(value: Any) -> str:
     if isinstance(value, int):
         return str(value) if abs(value) < 10**_SHOWN_MAX else "a number"
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "NaN or Infinity (not JSON numbers)"
         text = repr(value)
         return text if len(text) <= _SHOWN_MAX else "a number"
     if isinstance(value, str):

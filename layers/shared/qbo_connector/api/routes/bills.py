@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from qbo_connector import wiring
 from qbo_connector.api.http import current_caller, json_response
-from qbo_connector.api.routes.params import ID_PATTERN, EntityId
+from qbo_connector.api.routes.params import CURSOR_ADVICE, ID_PATTERN, EntityId
 from qbo_connector.logic.permissions import require_service
 from qbo_connector.models.inputs import BillBody
 
@@ -27,7 +27,11 @@ StateFilter = Annotated[
     str | None, Query(description="queued | exporting | exported | duplicate | failed")
 ]
 Limit = Annotated[int, Query(ge=1, le=200, description="How many bills per page, 1 to 200")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the last page")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=2048, description="The next_cursor of the last page"),
+    CURSOR_ADVICE,
+]
 
 
 @router.post(

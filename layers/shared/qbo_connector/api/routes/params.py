@@ -4,6 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from qbo_connector.models.input_errors import Advice
 from qbo_connector.models.inputs import ID_PATTERN
 
 EntityId = Annotated[
@@ -14,3 +15,6 @@ EntityId = Annotated[
         description="The legal entity's id (1-64 letters, digits, '.', '_' or '-')",
     ),
 ]
+
+# A page's cursor is opaque: the only thing to do with a refused one is send it as given.
+CURSOR_ADVICE = Advice("Send the next_cursor of the previous page unchanged.")

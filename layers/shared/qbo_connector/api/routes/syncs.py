@@ -18,7 +18,10 @@ router = Router()
 # Optional: an empty body (or null) means the defaults, an incremental sync.
 SyncOptions = Annotated[
     SyncStartBody | None,
-    Body(description="The sync's mode (and since, for a partial sync); may be left out."),
+    Body(
+        description="The sync's options: mode, and since for a partial sync (the body may be "
+        "left out)"
+    ),
 ]
 
 

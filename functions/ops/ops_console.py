@@ -11,5 +11,6 @@ from qbo_connector.observability import logger, metrics, tracer
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     logger.set_correlation_id(context.aws_request_id)
-    logger.info("ops action", extra={"action": event.get("action")})
+    action = event.get("action") if isinstance(event, dict) else None
+    logger.info("ops action", extra={"action": action})
     return ops_actions.run(event)

@@ -10,7 +10,9 @@ cannot be served:
 * a body over `MAX_BODY_BYTES`: 413 `payload_too_large`;
 * a body that is not UTF-8, or JSON nested deeper than `MAX_JSON_DEPTH`: 400 naming
   `body`; a content type a route does not read: 415 `unsupported_media_type`;
-* a parameter or body that fails a route's validation: 400 naming the field.
+* a parameter or body that fails a route's validation (its request model, see
+  models/inputs.py): 400 `invalid_input` naming the field, saying why and what to send
+  (models/input_errors.py), every problem in `details.problems`.
 
 The body checks run on the raw event before any route code (or Powertools' own
 validation) parses it, so every function and route gets them, whatever it does with
@@ -38,8 +40,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from qbo_connector.api.auth import caller_from_event
 from qbo_connector.models.caller import Caller
-from qbo_connector.models.errors import DomainError
+from qbo_connector.models.errors import DomainError, InvalidInput
 from qbo_connector.models.faults import IntuitUnavailable, QboThrottledError, QboUnavailableError
+from qbo_connector.models.input_errors import Problem, describe, invalid_input
 from qbo_connector.observability import logger
 
 API_TITLE = "qbo-connector"
@@ -87,20 +90,42 @@ def _error(
     return json_response(status, error_body(code, message, field), headers)
 
 
-def _field_of(error: Mapping[str, Any]) -> str:
-    """`lines[0].amount` from Powertools' location ("body", "lines", 0, "amount")."""
-    location = list(error.get("loc", ()))
-    if error.get("type") == "json_invalid":
-        return "body"  # its location is a character offset, not a field
-    field = ""
-    for part in location:
-        if part in ("body", "query", "path", "header", "cookie") and not field:
-            continue
-        if isinstance(part, int):
-            field += f"[{part}]"
-        else:
-            field += f".{part}" if field else str(part)
-    return field or "body"
+_SOURCES = ("body", "query", "path", "header", "cookie")
+
+
+def request_invalid(errors: list[Any], route: Any) -> InvalidInput:
+    """Powertools' validation errors of a request as one InvalidInput (400).
+
+    Each error's `loc` starts with where the value came from: ("body", "lines", 0,
+    "amount") is the body's `lines[0].amount`, ("query", "limit") the query parameter
+    `limit`. The sentence comes from the route's declared type there: its request model
+    (`models/inputs.py`) or the parameter's annotation, worded by models/input_errors.
+    """
+    return invalid_input(_request_problem(error, route) for error in errors)
+
+
+def _request_problem(error: Mapping[str, Any], route: Any) -> Problem:
+    loc = list(error.get("loc") or ())
+    if error.get("type") == "json_invalid":  # its location is a character offset
+        reason = (error.get("ctx") or {}).get("error")
+        why = f" ({str(reason)[:80]})" if reason else ""
+        return Problem(
+            "body",
+            f"The request body is not valid JSON{why}. Correct it and send the request again.",
+        )
+    source = loc[0] if loc and loc[0] in _SOURCES else None
+    params = getattr(getattr(route, "dependant", None), f"{source}_params", None) or []
+    if source == "body":
+        param, rest, within, name = (params[0] if params else None), loc[1:], "", "body"
+    elif source is not None and len(loc) > 1:
+        name = str(loc[1])
+        param = next((p for p in params if getattr(p, "alias", None) == name), None)
+        rest, within = loc[2:], name
+    else:
+        param, rest, within, name = None, loc, "", "body"
+    info = getattr(param, "field_info", None)
+    root = getattr(info, "annotation", None)
+    return describe({**error, "loc": rest}, root, root_name=name, root_info=info, within=within)
 
 
 # -- the body, checked before anything parses it ---------------------------------------------
@@ -269,16 +294,9 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
-        first = (exc.errors() or [{}])[0]
-        field = _field_of(first)
-        problem = "is not valid JSON" if first.get("type") == "json_invalid" else None
-        problem = problem or first.get("msg", "is not valid")
-        return _error(
-            400,
-            "invalid_input",
-            f"{field}: {problem}. Correct it and send the request again.",
-            field,
-        )
+        # The route whose parameters or body failed: its declared types word the errors.
+        invalid = request_invalid(list(exc.errors()), app.context.get("_route"))
+        return json_response(invalid.status, invalid.to_body())
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _media_type(exc: RequestUnsupportedContentType) -> Response:

@@ -4,15 +4,20 @@ a JSON event (events/console-manual-sync.json):
     {"org_id": "acme", "legal_entity_id": "acme-us" | "*", "mode": "incremental",
      "since": "2024-05-01" (partial only), "operator": "jane@support"}
 
-Answer: {"ok": true, "result": {...}} or {"ok": false, "error": {"code", "message", ...}}.
+Checked against `ConsoleSyncEvent` (models/inputs.py) before anything runs. Answer:
+{"ok": true, "result": {...}} or {"ok": false, "error": {"code", "message", ...}}.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from qbo_connector import wiring
-from qbo_connector.models.errors import DomainError, InvalidInput
+from qbo_connector.models.errors import DomainError
+from qbo_connector.models.input_errors import validation_failed
+from qbo_connector.models.inputs import ConsoleSyncEvent
 
 
 def is_console_event(event: Any) -> bool:
@@ -21,17 +26,14 @@ def is_console_event(event: Any) -> bool:
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
     try:
-        unknown = sorted(
-            set(event) - {"action", "org_id", "legal_entity_id", "mode", "since", "operator"}
-        )
-        if unknown:
-            raise InvalidInput(
-                f"{unknown[0]} is not a console sync field; use org_id, legal_entity_id "
-                '(or "*" for all), mode, since, operator.',
-                field=unknown[0],
-            )
-        if event.get("action", "sync") != "sync":
-            raise InvalidInput('action must be "sync" (or left out).', field="action")
-        return {"ok": True, "result": wiring.sync_service().console_sync(event)}
+        try:
+            checked = ConsoleSyncEvent.model_validate(event)
+        except ValidationError as invalid:
+            raise validation_failed(invalid.errors(), ConsoleSyncEvent, root_name="event") from None
+        # What the operator sent: the sync service applies the sync rules (modes, since).
+        return {
+            "ok": True,
+            "result": wiring.sync_service().console_sync(checked.model_dump(exclude_unset=True)),
+        }
     except DomainError as exc:
         return {"ok": False, **exc.to_body()}

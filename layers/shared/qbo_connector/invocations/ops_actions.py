@@ -1,7 +1,10 @@
 """Operator actions for the ops function, invoked from the AWS console with JSON events.
 
-Event: {"action": "<name>", ...arguments}. Answer: {"ok": true, "result": ...} or
-{"ok": false, "error": {"code", "message", "field"?, "details"?}} — never a stack trace.
+Event: {"action": "<name>", ...arguments}, one model per action in models/inputs.py
+(`OpsEvent`, discriminated on `action`): a missing, mistyped or unknown field is refused
+before anything runs, naming the field and what to send. Answer: {"ok": true, "result":
+...} or {"ok": false, "error": {"code", "message", "field"?, "details"?}} — never a stack
+trace.
 """
 
 from __future__ import annotations
@@ -9,53 +12,65 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from qbo_connector import wiring
-from qbo_connector.models.errors import DomainError, InvalidInput
+from qbo_connector.models.errors import DomainError
+from qbo_connector.models.input_errors import validation_failed
+from qbo_connector.models.inputs import (
+    OPS_EVENT,
+    DeleteLegalEntityEvent,
+    KeepTokensAliveEvent,
+    ListLegalEntitiesEvent,
+    MarkBillExportedEvent,
+    MigrateSchedulesEvent,
+    OpsEvent,
+    PutSyncProfileEvent,
+    RegisterLegalEntityEvent,
+    ResetLegalEntityEvent,
+    ShowLegalEntityEvent,
+    ShowSyncProfileEvent,
+)
 
-Action = Callable[[dict[str, Any]], Any]
+
+def _register(event: RegisterLegalEntityEvent) -> Any:
+    return wiring.legal_entity_service().register(event.org_id, event.legal_entity_id, event.name)
 
 
-def _register(event: dict[str, Any]) -> Any:
-    return wiring.legal_entity_service().register(
-        event.get("org_id"), event.get("legal_entity_id"), event.get("name")
-    )
+def _list(event: ListLegalEntitiesEvent) -> Any:
+    return wiring.legal_entity_service().list_org(event.org_id)
 
 
-def _list(event: dict[str, Any]) -> Any:
-    return wiring.legal_entity_service().list_org(event.get("org_id"))
+def _show(event: ShowLegalEntityEvent) -> Any:
+    return wiring.legal_entity_service().show(event.org_id, event.legal_entity_id)
 
 
-def _show(event: dict[str, Any]) -> Any:
-    return wiring.legal_entity_service().show(event.get("org_id"), event.get("legal_entity_id"))
-
-
-def _mark_bill_exported(event: dict[str, Any]) -> Any:
+def _mark_bill_exported(event: MarkBillExportedEvent) -> Any:
     """A duplicate that is the existing QBO bill: record it as exported against that bill."""
+    qbo_bill_id = None if event.qbo_bill_id in (None, "") else str(event.qbo_bill_id)
     return wiring.bill_export_service().mark_exported(
-        str(event.get("org_id") or ""),
-        str(event.get("legal_entity_id") or ""),
-        event.get("ap_invoice_id"),
-        event.get("qbo_bill_id"),
-        str(event.get("operator") or ""),
+        event.org_id,
+        event.legal_entity_id,
+        event.ap_invoice_id,
+        qbo_bill_id,
+        event.operator or "",
     )
 
 
-def _put_sync_profile(event: dict[str, Any]) -> Any:
+def _put_sync_profile(event: PutSyncProfileEvent) -> Any:
     """Create or update a legal entity's API Sync Profile (events/ops-put-sync-profile.json)."""
-    return wiring.sync_profile_service().put(event)
+    return wiring.sync_profile_service().put(event.model_dump(exclude_unset=True))
 
 
-def _show_sync_profile(event: dict[str, Any]) -> Any:
-    return wiring.sync_profile_service().show(event)
+def _show_sync_profile(event: ShowSyncProfileEvent) -> Any:
+    return wiring.sync_profile_service().show(event.model_dump())
 
 
-def _reset(event: dict[str, Any]) -> Any:
-    return wiring.legal_entity_service().reset(
-        event.get("org_id"), event.get("legal_entity_id"), event.get("operator")
-    )
+def _reset(event: ResetLegalEntityEvent) -> Any:
+    return wiring.legal_entity_service().reset(event.org_id, event.legal_entity_id, event.operator)
 
 
-def _keep_tokens_alive(event: dict[str, Any]) -> Any:
+def _keep_tokens_alive(event: KeepTokensAliveEvent) -> Any:
     """Daily (template schedule) or by hand: refresh idle entities' refresh tokens, and
     revoke the tokens of connection confirmations nobody answered."""
     result: dict[str, Any] = wiring.token_upkeep().run()
@@ -63,39 +78,36 @@ def _keep_tokens_alive(event: dict[str, Any]) -> Any:
     return result
 
 
-def _migrate_schedules(event: dict[str, Any]) -> Any:
+def _migrate_schedules(event: MigrateSchedulesEvent) -> Any:
     """Move an organization's schedules (or one entity's) from EventBridge rules to
     EventBridge Scheduler (events/ops-migrate-schedules.json)."""
-    return wiring.sync_schedule_service().migrate(event.get("org_id"), event.get("legal_entity_id"))
+    return wiring.sync_schedule_service().migrate(event.org_id, event.legal_entity_id)
 
 
-def _delete(event: dict[str, Any]) -> Any:
-    return wiring.legal_entity_service().delete(
-        event.get("org_id"), event.get("legal_entity_id"), event.get("operator")
-    )
+def _delete(event: DeleteLegalEntityEvent) -> Any:
+    return wiring.legal_entity_service().delete(event.org_id, event.legal_entity_id, event.operator)
 
 
-ACTIONS: dict[str, Action] = {
-    "delete_legal_entity": _delete,
-    "reset_legal_entity": _reset,
-    "keep_tokens_alive": _keep_tokens_alive,
-    "migrate_schedules": _migrate_schedules,
-    "put_sync_profile": _put_sync_profile,
-    "show_sync_profile": _show_sync_profile,
-    "mark_bill_exported": _mark_bill_exported,
-    "register_legal_entity": _register,
-    "list_legal_entities": _list,
-    "show_legal_entity": _show,
+ACTIONS: dict[type[BaseModel], Callable[[Any], Any]] = {
+    DeleteLegalEntityEvent: _delete,
+    ResetLegalEntityEvent: _reset,
+    KeepTokensAliveEvent: _keep_tokens_alive,
+    MigrateSchedulesEvent: _migrate_schedules,
+    PutSyncProfileEvent: _put_sync_profile,
+    ShowSyncProfileEvent: _show_sync_profile,
+    MarkBillExportedEvent: _mark_bill_exported,
+    RegisterLegalEntityEvent: _register,
+    ListLegalEntitiesEvent: _list,
+    ShowLegalEntityEvent: _show,
 }
 
 
-def run(event: dict[str, Any]) -> dict[str, Any]:
+def run(event: Any) -> dict[str, Any]:
     try:
-        action = event.get("action") if isinstance(event, dict) else None
-        if action not in ACTIONS:
-            raise InvalidInput(
-                f"action must be one of: {', '.join(sorted(ACTIONS))}.", field="action"
-            )
-        return {"ok": True, "action": action, "result": ACTIONS[action](event)}
+        try:
+            action = OPS_EVENT.validate_python(event)
+        except ValidationError as invalid:
+            raise validation_failed(invalid.errors(), OpsEvent, root_name="event") from None
+        return {"ok": True, "action": action.action, "result": ACTIONS[type(action)](action)}
     except DomainError as exc:
         return {"ok": False, **exc.to_body()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -10,8 +10,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from qbo_connector import wiring
 from qbo_connector.api.http import current_caller, json_response
-from qbo_connector.api.routes.params import ID_PATTERN, EntityId
+from qbo_connector.api.routes.params import CURSOR_ADVICE, ID_PATTERN, EntityId
 from qbo_connector.logic.permissions import require_service
+from qbo_connector.models.inputs import BillBody
 
 router = Router()
 
@@ -19,22 +20,18 @@ ApInvoiceId = Annotated[
     str, Path(pattern=ID_PATTERN, max_length=64, description="The AP platform's invoice id")
 ]
 InvoiceBody = Annotated[
-    dict[str, Any],
-    Body(
-        description=(
-            'An approved AP invoice: {"ap_invoice_id", "vendor_id", "invoice_number" (≤ 21), '
-            '"invoice_date", "due_date"?, "terms_id"?, "currency"?, "department_id"?, "memo"?, '
-            '"lines": [{"amount", "account_id" | "item_id", "qty"?, "unit_price"?, "class_id"?, '
-            '"customer_id"?, "billable"?, "tax_code_id"?, "description"?}], '
-            '"pdf"?: {"bucket", "key", "file_name"}}. Ids are QuickBooks ids from the records API.'
-        )
-    ),
+    BillBody,
+    Body(description="An approved AP invoice; its ids are QuickBooks ids from the records API."),
 ]
 StateFilter = Annotated[
     str | None, Query(description="queued | exporting | exported | duplicate | failed")
 ]
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the last page")]
+Limit = Annotated[int, Query(ge=1, le=200, description="How many bills per page, 1 to 200")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=2048, description="The next_cursor of the last page"),
+    CURSOR_ADVICE,
+]
 
 
 @router.post(
@@ -46,7 +43,9 @@ def submit_bill(id: EntityId, invoice: InvoiceBody) -> Response[dict]:
     caller = current_caller(router)
     require_service(caller)
     entity = wiring.connection_service().entity_for(caller, id)
-    return json_response(202, wiring.bill_export_service().submit(entity, invoice))
+    # What the caller sent (nothing added): ApInvoice.parse reads it as it always did.
+    body = invoice.model_dump(exclude_unset=True)
+    return json_response(202, wiring.bill_export_service().submit(entity, body))
 
 
 @router.get(

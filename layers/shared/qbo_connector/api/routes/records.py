@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from qbo_connector import wiring
 from qbo_connector.api.http import current_caller, json_response
-from qbo_connector.api.routes.params import EntityId
+from qbo_connector.api.routes.params import CURSOR_ADVICE, EntityId
 
 router = Router()
 
@@ -34,7 +34,11 @@ def list_records(
     id: EntityId,
     type: ObjectType,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=1024, description="The next_cursor of the previous page"),
+        CURSOR_ADVICE,
+    ] = None,
     include_inactive: bool = True,
     include_deleted: bool = False,
 ) -> Response[dict]:

@@ -8,15 +8,22 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from qbo_connector import wiring
 from qbo_connector.api.http import current_caller, json_response
-from qbo_connector.api.routes.params import EntityId
+from qbo_connector.api.routes.params import CURSOR_ADVICE, EntityId
 
 router = Router()
 
 SyncId = Annotated[
-    str, Path(pattern=r"^[0-9]{13}-[0-9a-f]{8}$", max_length=32, description="Sync id")
+    str,
+    Path(
+        pattern=r"^[0-9]{13}-[0-9a-f]{8}$",
+        max_length=32,
+        description="The sync_id a sync start answered (13 digits, '-', 8 hex digits)",
+    ),
 ]
 Cursor = Annotated[
-    str | None, Query(max_length=1024, description="next_cursor of the previous page")
+    str | None,
+    Query(max_length=1024, description="The next_cursor of the previous page"),
+    CURSOR_ADVICE,
 ]
 
 

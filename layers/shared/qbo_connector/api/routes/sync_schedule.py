@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -11,15 +11,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from qbo_connector import wiring
 from qbo_connector.api.http import current_caller, json_response
 from qbo_connector.api.routes.params import EntityId
+from qbo_connector.models.inputs import ScheduleBody
 
 router = Router()
 
-ScheduleBody = Annotated[
-    dict[str, Any],
+ScheduleRequest = Annotated[
+    ScheduleBody,
     Body(
-        description='Weekly: {"kind": "weekly", "days": ["MON", ...], "times": ["07:00", ...], '
-        '"timezone": "America/Vancouver"}; or {"kind": "interval", "every_hours": 4, '
-        '"timezone": "UTC"}',
+        description="Weekly (days and times of day) or interval (every N hours), in an IANA "
+        "time zone; `kind` says which.",
     ),
 ]
 
@@ -29,8 +29,9 @@ ScheduleBody = Annotated[
     tags=["Sync schedule"],
     summary="Create or replace the automatic sync schedule",
 )
-def put_schedule(id: EntityId, schedule: ScheduleBody) -> Response[dict]:
-    result = wiring.sync_schedule_service().put(current_caller(router), id, schedule)
+def put_schedule(id: EntityId, schedule: ScheduleRequest) -> Response[dict]:
+    body = schedule.model_dump(exclude_unset=True)
+    result = wiring.sync_schedule_service().put(current_caller(router), id, body)
     return json_response(200, result)
 
 

@@ -1,28 +1,33 @@
 """SmartSync starts (ManualSyncFunction): one legal entity, or all of the organization's."""
 
-import json
-from typing import Any
+from __future__ import annotations
+
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from qbo_connector import wiring
 from qbo_connector.api.http import current_caller, json_response
 from qbo_connector.api.routes.params import EntityId
-from qbo_connector.models.errors import InvalidInput
+from qbo_connector.models.inputs import SyncStartBody
 
 router = Router()
 
+# Optional: an empty body (or null) means the defaults, an incremental sync.
+SyncOptions = Annotated[
+    SyncStartBody | None,
+    Body(
+        description="The sync's options: mode, and since for a partial sync (the body may be "
+        "left out)"
+    ),
+]
 
-def _body() -> Any:
-    """The optional JSON body; an empty body means the defaults (incremental sync)."""
-    raw = router.current_event.decoded_body
-    if raw is None or not str(raw).strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise InvalidInput("The request body is not valid JSON.", field="body") from None
+
+def _options(body: SyncStartBody | None) -> dict[str, Any] | None:
+    """What the caller sent, for parse_sync_request (modes, `since`)."""
+    return None if body is None else body.model_dump(exclude_unset=True)
 
 
 @router.post(
@@ -39,8 +44,8 @@ def _body() -> Any:
         412: {"description": "Not connected, reconnect required, or no sync profile"},
     },
 )
-def start_sync(id: EntityId) -> Response[dict]:
-    result = wiring.sync_service().request_sync(current_caller(router), id, _body())
+def start_sync(id: EntityId, options: SyncOptions = None) -> Response[dict]:
+    result = wiring.sync_service().request_sync(current_caller(router), id, _options(options))
     return json_response(202, result, headers={"Location": result["location"]})
 
 
@@ -52,5 +57,6 @@ def start_sync(id: EntityId) -> Response[dict]:
     "entity, the sync id or why it did not start (already running, not ready).",
     responses={202: {"description": "Per-entity outcomes"}},
 )
-def start_all() -> Response[dict]:
-    return json_response(202, wiring.sync_service().sync_all(current_caller(router), _body()))
+def start_all(options: SyncOptions = None) -> Response[dict]:
+    body = _options(options)
+    return json_response(202, wiring.sync_service().sync_all(current_caller(router), body))

@@ -1,9 +1,9 @@
 """DynamoDB export log of AP invoices (BillExportsTable).
 
-Items (`P = "{org}#{le}"`):
+Items (`P = "{org_id}#{legal_entity_id}"`):
 
-- bill            `pk = P`, `sk = ap_invoice_id`, `dup_key =
-                  "{org}#{le}#{vendor_id}#{identity}"` (GSI `by_duplicate_key`), where
+- bill            `pk = P`, `sk = ap_invoice_id`, `dup_key = "P#{vendor_id}#{identity}"`
+                  (GSI `by_duplicate_key`), where
                   identity = models.bill.invoice_number_identity(invoice_number);
 - vendor+number   `pk = P#claim`, `sk = "#claim#{vendor_id}#{identity}"`, `owner`, `token`,
   claim           `at`: a conditional put makes our vendor + number uniqueness race-free;

@@ -1,4 +1,5 @@
-"""DynamoDB store of sync runs: `pk={org}#{le}`, `sk={sync id}` (ids sort newest first).
+"""DynamoDB store of sync runs: `pk={org_id}#{legal_entity_id}`, `sk={sync id}`
+(ids sort newest first).
 
 History pages carry an opaque cursor: the last key, base64-encoded, checked against the
 entity so a cursor of one legal entity cannot page through another's history.

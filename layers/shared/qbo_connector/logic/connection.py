@@ -292,18 +292,18 @@ class ConnectionService:
         return outcome if outcome.confirm else _clears(outcome, hashed)
 
     def _complete(self, attempt: OAuthAttempt, params: dict[str, str]) -> CallbackOutcome:
-        le_id = attempt.legal_entity_id
+        legal_entity_id = attempt.legal_entity_id
         error = params.get("error")
         if error:
             if error == "access_denied":
-                return replace(_CANCELLED, legal_entity_id=le_id)
+                return replace(_CANCELLED, legal_entity_id=legal_entity_id)
             return CallbackOutcome(
                 400,
                 "failed",
                 "QuickBooks refused the connection",
                 f"Intuit answered '{error[:64]}'. Click Connect to QuickBooks again; if it "
                 "keeps happening, contact support.",
-                le_id,
+                legal_entity_id,
             )
         code, realm_id = params.get("code") or "", params.get("realmId") or ""
         if not code or not realm_id:
@@ -313,18 +313,18 @@ class ConnectionService:
                 "This link is incomplete",
                 "Intuit's answer lacks the authorization code or the company id. Click "
                 "Connect to QuickBooks again.",
-                le_id,
+                legal_entity_id,
             )
         if not _REALM.match(realm_id):
-            return _not_completed(le_id)
-        entity = self._entities.get(attempt.org_id, le_id)
+            return _not_completed(legal_entity_id)
+        entity = self._entities.get(attempt.org_id, legal_entity_id)
         if entity is None:
             return CallbackOutcome(
                 404,
                 "failed",
                 "Legal entity not found",
                 "The legal entity was removed while connecting.",
-                le_id,
+                legal_entity_id,
             )
         oauth = self._oauth()
         try:
@@ -337,7 +337,7 @@ class ConnectionService:
                 "QuickBooks did not accept the sign-in",
                 "The sign-in could not be completed (it may have expired or been used twice). "
                 "Close this window and click Connect to QuickBooks again.",
-                le_id,
+                legal_entity_id,
             )
         try:
             # Reading the company first proves the token belongs to realm_id: a tampered
@@ -347,7 +347,7 @@ class ConnectionService:
         except CompanyAccessRefused as exc:
             logger.warning("the chosen company refused its token", extra={"error_type": exc.kind})
             self._revoke_quietly(oauth, tokens.refresh_token)
-            return _not_completed(le_id)
+            return _not_completed(legal_entity_id)
         except Exception as exc:  # noqa: BLE001 - an outage: the page must still render
             logger.warning("reading the company failed", extra={"error_type": type(exc).__name__})
             self._revoke_quietly(oauth, tokens.refresh_token)
@@ -357,7 +357,7 @@ class ConnectionService:
                 "QuickBooks is not answering",
                 "QuickBooks did not answer while reading the company. Try Connect to "
                 "QuickBooks again in a few minutes.",
-                le_id,
+                legal_entity_id,
             )
         refusal = self._refusal(entity, realm_id)
         if refusal is not None:
@@ -448,11 +448,11 @@ class ConnectionService:
 
     def _drop_pending(self, pending: PendingConnection) -> None:
         """Never connected: revoke Intuit's grant so the company's app list stays true."""
-        org_id, le_id = pending.org_id, pending.legal_entity_id
-        tokens = self._vault.take_pending(org_id, le_id, pending.key)
+        org_id, legal_entity_id = pending.org_id, pending.legal_entity_id
+        tokens = self._vault.take_pending(org_id, legal_entity_id, pending.key)
         if tokens is not None:
             self._revoke_quietly(self._oauth(), tokens.refresh_token)
-        self._vault.drop_pending(org_id, le_id, pending.key)
+        self._vault.drop_pending(org_id, legal_entity_id, pending.key)
 
     def sweep_unanswered(self) -> int:
         """Confirmations left open (the window was closed): revoke and forget them."""
@@ -466,13 +466,17 @@ class ConnectionService:
         return swept
 
     def _bind(self, pending: PendingConnection) -> CallbackOutcome:
-        org_id, le_id, realm_id = pending.org_id, pending.legal_entity_id, pending.realm_id
-        tokens = self._vault.take_pending(org_id, le_id, pending.key)
-        entity = self._entities.get(org_id, le_id)
+        org_id, legal_entity_id, realm_id = (
+            pending.org_id,
+            pending.legal_entity_id,
+            pending.realm_id,
+        )
+        tokens = self._vault.take_pending(org_id, legal_entity_id, pending.key)
+        entity = self._entities.get(org_id, legal_entity_id)
         if tokens is None or entity is None:
             if tokens is not None:
                 self._drop_pending(pending)
-            return replace(_EXPIRED, legal_entity_id=le_id)
+            return replace(_EXPIRED, legal_entity_id=legal_entity_id)
         oauth = self._oauth()
         refusal = self._refusal(entity, realm_id)  # the world may have moved meanwhile
         if refusal is not None:
@@ -497,20 +501,21 @@ class ConnectionService:
             preferences=replace(CompanyPreferences(**pending.preferences), checked_at=iso(now)),
         )
         # Tokens first: a bound entity without tokens would look connected and fail later.
-        self._vault.save(org_id, le_id, tokens)
-        self._vault.drop_pending(org_id, le_id, pending.key)
+        self._vault.save(org_id, legal_entity_id, tokens)
+        self._vault.drop_pending(org_id, legal_entity_id, pending.key)
         try:
             self._entities.bind_realm(connected)
         except RealmAlreadyClaimed as exc:
-            self._vault.delete(org_id, le_id)
+            self._vault.delete(org_id, legal_entity_id)
             self._revoke_quietly(oauth, tokens.refresh_token)
             return self._claimed_elsewhere(entity, exc.org_id, realm_id)
         if entity.realm_id and entity.realm_id != realm_id:
-            self._entities.release_realm(entity.realm_id, org_id, le_id)
+            self._entities.release_realm(entity.realm_id, org_id, legal_entity_id)
         if entity.sync_schedule:
-            self._schedules.enable(org_id, le_id)
+            self._schedules.enable(org_id, legal_entity_id)
         logger.info(
-            "legal entity connected", extra={"legal_entity_id": le_id, "realm_id": realm_id}
+            "legal entity connected",
+            extra={"legal_entity_id": legal_entity_id, "realm_id": realm_id},
         )
         return CallbackOutcome(
             200,
@@ -518,7 +523,7 @@ class ConnectionService:
             "Connected to QuickBooks",
             f"{entity.name} is now connected to the QuickBooks company "
             f"{pending.company_name}. You can close this window.",
-            le_id,
+            legal_entity_id,
             pending.company_name,
         )
 

@@ -50,14 +50,17 @@ class LegalEntityService:
 
     def register(self, org_id: Any, legal_entity_id: Any, name: Any) -> dict[str, Any]:
         org = validate_id(org_id, "org_id")
-        le = validate_id(legal_entity_id, "legal_entity_id")
+        legal_entity_id = validate_id(legal_entity_id, "legal_entity_id")
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             raise InvalidInput("name must be 1-200 characters.", field="name")
         entity = LegalEntity(
-            org_id=org, legal_entity_id=le, name=name.strip(), created_at=iso(self._clock())
+            org_id=org,
+            legal_entity_id=legal_entity_id,
+            name=name.strip(),
+            created_at=iso(self._clock()),
         )
         created = self._entities.create(entity)
-        current = self._entities.get(org, le)
+        current = self._entities.get(org, legal_entity_id)
         if current is None:  # deleted again between the two calls
             raise NotFound("No such legal entity.", code="legal_entity_not_found")
         return {"created": created, "legal_entity": self.summary(current)}

@@ -26,11 +26,11 @@ class SyncProfileService:
 
     def _entity(self, event: dict[str, Any]) -> LegalEntity:
         org = validate_id(event.get("org_id"), "org_id")
-        le = validate_id(event.get("legal_entity_id"), "legal_entity_id")
-        entity = self._entities.get(org, le)
+        legal_entity_id = validate_id(event.get("legal_entity_id"), "legal_entity_id")
+        entity = self._entities.get(org, legal_entity_id)
         if entity is None:
             raise NotFound(
-                f"No legal entity {le} in organization {org}; register it first "
+                f"No legal entity {legal_entity_id} in organization {org}; register it first "
                 "(action register_legal_entity).",
                 code="legal_entity_not_found",
             )

@@ -70,10 +70,10 @@ class SyncRunner[CounterT: CallCounterPort]:
     def handle(self, message: dict[str, Any], time_left_ms: Callable[[], int]) -> str:
         """Process one `kind: sync` message; returns what happened (for logs and tests)."""
         org_id = _field(message, "org_id")
-        le_id = _field(message, "legal_entity_id")
+        legal_entity_id = _field(message, "legal_entity_id")
         sync_id = _field(message, "sync_id")
         step = int(message.get("step") or 0)
-        run = self._runs.get(org_id, le_id, sync_id)
+        run = self._runs.get(org_id, legal_entity_id, sync_id)
         if run is None:
             logger.warning("sync message for an unknown run", extra={"sync_id": sync_id})
             return "unknown_run"
@@ -85,7 +85,7 @@ class SyncRunner[CounterT: CallCounterPort]:
             # The worker that began this step is gone (SQS gave its message back).
             self._abandon(run, DEAD_WORKER_REASON)
             return "abandoned"
-        entity = self._entities.get(org_id, le_id)
+        entity = self._entities.get(org_id, legal_entity_id)
         if entity is None or entity.running_sync_id != sync_id:
             self._abandon(
                 run,
@@ -95,7 +95,9 @@ class SyncRunner[CounterT: CallCounterPort]:
             )
             return "superseded"
         now = self._clock()
-        if not self._entities.renew_sync_lease(org_id, le_id, sync_id, int(now) + self._lease):
+        if not self._entities.renew_sync_lease(
+            org_id, legal_entity_id, sync_id, int(now) + self._lease
+        ):
             self._abandon(run, DEAD_WORKER_REASON)
             return "superseded"
         run.claimed_step = step
@@ -107,7 +109,7 @@ class SyncRunner[CounterT: CallCounterPort]:
             if entity.data_realm_id != entity.realm_id and entity.realm_id:
                 # From now on the entity holds this company's data: connecting it to
                 # another company needs an operator's reset first.
-                self._entities.update(org_id, le_id, data_realm_id=entity.realm_id)
+                self._entities.update(org_id, legal_entity_id, data_realm_id=entity.realm_id)
             self._engine.plan(run, entity, profile, now)
         self._runs.save(run)
 
@@ -116,7 +118,7 @@ class SyncRunner[CounterT: CallCounterPort]:
             run,
             save=self._runs.save,
             renew_lease=lambda: self._entities.renew_sync_lease(
-                org_id, le_id, sync_id, int(self._clock()) + self._lease
+                org_id, legal_entity_id, sync_id, int(self._clock()) + self._lease
             ),
             counter=counter,
             clock=self._clock,
@@ -125,7 +127,7 @@ class SyncRunner[CounterT: CallCounterPort]:
             client = self._client_factory(entity, counter)
             ctx = SyncContext(
                 org_id=org_id,
-                legal_entity_id=le_id,
+                legal_entity_id=legal_entity_id,
                 entity=entity,
                 client=client,
                 counter=counter,
@@ -167,15 +169,15 @@ class SyncRunner[CounterT: CallCounterPort]:
     def handle_export_job(self, message: dict[str, Any], time_left_ms: Callable[[], int]) -> str:
         """A `kind: export_bills` message: bill export outside a sync run (issue 7)."""
         org_id = _field(message, "org_id")
-        le_id = _field(message, "legal_entity_id")
-        entity = self._entities.get(org_id, le_id)
+        legal_entity_id = _field(message, "legal_entity_id")
+        entity = self._entities.get(org_id, legal_entity_id)
         if entity is None:
             logger.warning("export job for an unknown legal entity")
             return "unknown_entity"
         counter = self._counter_factory()
         ctx = SyncContext(
             org_id=org_id,
-            legal_entity_id=le_id,
+            legal_entity_id=legal_entity_id,
             entity=entity,
             client=self._client_factory(entity, counter),
             counter=counter,

@@ -54,6 +54,7 @@ bench: install
 	$(PY) -m bench.sandbox_pages
 	$(PY) -m bench.import
 	$(PY) -m bench.export
+	$(PY) -m bench.cold_start
 
 # Regenerate the full lock from requirements-dev.txt in a throwaway venv.
 lock:

@@ -163,6 +163,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--layer", type=Path, help="a built layer (its python/ inside)")
     parser.add_argument("--functions", type=Path, help="another functions/ tree")
+    parser.add_argument(
+        "--baseline-layer",
+        type=Path,
+        help="where the bare boto3 comes from (default: the layer; give a compiled one "
+        "when --layer is a layer without .pyc, as the runtime's own boto3 is compiled)",
+    )
     parser.add_argument("--tracing", action="store_true", help="also with tracing on")
     args = parser.parse_args()
 
@@ -176,10 +182,10 @@ def main() -> int:
     handlers = functions()
     if args.functions:
         handlers = [(lid, args.functions / d.name, m) for lid, d, m in handlers]
-    base_dir = layer  # nothing to import from it
+    base_python = (args.baseline_layer or layer) / "python"
     rounds: list[dict[str, dict]] = []
     for _ in range(args.runs):
-        figures = {"boto3": run_once(layer_python, base_dir, "boto3", first=False, tracing=False)}
+        figures = {"boto3": run_once(base_python, base_python, "boto3", first=False, tracing=False)}
         for lid, code_dir, module in handlers:
             figures[lid] = run_once(layer_python, code_dir, module, first=True, tracing=False)
             if args.tracing:

@@ -209,7 +209,7 @@ def main() -> int:
         f"{med('boto3', 'import_cpu') * 1000:.0f} ms CPU"
     )
     head = f"{'function':28} {'import ms':>9} {'x boto3':>8} {'cpu x':>6}  {'goal':<9}"
-    head += f" {'first request ms':>16}"  # import + one request (HTTP functions)
+    head += f" {'first request ms (x)':>20}"  # import + one request (HTTP functions)
     if args.tracing:
         head += f" {'tracing on x':>12}"
     print(head)
@@ -223,8 +223,13 @@ def main() -> int:
             f"{ratio(lid, 'import_cpu'):6.2f}  {'<= 1.3 ' + ('ok' if ok else 'NO'):<9}"
         )
         http = rounds[0][lid]["first_wall"] is not None
-        first = f"{med(lid, 'first_wall') * 1000:.0f}" if http else "n/a (AWS)"
-        line += f" {first:>16}"
+        first = "n/a (AWS)"
+        if http:
+            over = statistics.median(
+                r[lid]["first_wall"] / r["boto3"]["import_wall"] for r in rounds
+            )
+            first = f"{med(lid, 'first_wall') * 1000:.0f} ({over:.2f}x)"
+        line += f" {first:>20}"
         if args.tracing:
             line += f" {ratio(lid + '+tracing', 'import_wall'):12.2f}"
         print(line)

@@ -55,6 +55,7 @@ bench: install
 	$(PY) -m bench.import
 	$(PY) -m bench.export
 	$(PY) -m bench.schedules
+	$(PY) -m bench.cold_start
 
 # Regenerate the full lock from requirements-dev.txt in a throwaway venv.
 lock:

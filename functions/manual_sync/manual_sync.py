@@ -1,15 +1,34 @@
 """Manual sync: POST /legal-entities/{id}/syncs and POST /syncs (202 with a sync id);
 also invoked from the AWS console with a JSON event (events/console-manual-sync.json)."""
 
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from qbo_connector.api.http import build_resolver
-from qbo_connector.api.routes.catalog import MANUAL_SYNC_ROUTERS
-from qbo_connector.invocations import console_sync
 from qbo_connector.observability import logger, metrics, tracer
 
-app = build_resolver(*MANUAL_SYNC_ROUTERS)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Router
+
+
+def routers() -> list[Router]:
+    """The routes this function serves, and no other function's."""
+    from qbo_connector.api.routes import syncs
+
+    return [syncs.router]
+
+
+@cache
+def app() -> APIGatewayHttpResolver:
+    """The resolver, built on the first request: the routes' request validation
+    (pydantic, Powertools' OpenAPI models) loads then, not in the import."""
+    from qbo_connector.api.http import build_resolver
+
+    return build_resolver(*routers())
 
 
 @logger.inject_lambda_context(
@@ -18,8 +37,10 @@ app = build_resolver(*MANUAL_SYNC_ROUTERS)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
+    from qbo_connector.invocations import console_sync
+
     if console_sync.is_console_event(event):
         logger.set_correlation_id(context.aws_request_id)
         logger.info("console sync", extra={"legal_entity_id": event.get("legal_entity_id")})
         return console_sync.run(event)
-    return app.resolve(event, context)
+    return app().resolve(event, context)

@@ -1,13 +1,33 @@
 """OAuth callback: GET /oauth/callback, where Intuit sends the popup after consent."""
 
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from qbo_connector.api.http import build_resolver
-from qbo_connector.api.routes import oauth_callback
 from qbo_connector.observability import logger, metrics, tracer
 
-app = build_resolver(oauth_callback.router)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Router
+
+
+def routers() -> list[Router]:
+    """The routes this function serves, and no other function's."""
+    from qbo_connector.api.routes import oauth_callback
+
+    return [oauth_callback.router]
+
+
+@cache
+def app() -> APIGatewayHttpResolver:
+    """The resolver, built on the first request: the routes' request validation
+    (pydantic, Powertools' OpenAPI models) loads then, not in the import."""
+    from qbo_connector.api.http import build_resolver
+
+    return build_resolver(*routers())
 
 
 # log_event stays off: the query string carries a one-time authorization code.
@@ -17,4 +37,4 @@ app = build_resolver(oauth_callback.router)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return app().resolve(event, context)

@@ -8,8 +8,6 @@ import os
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from qbo_connector import wiring
-from qbo_connector.models.errors import DomainError
 from qbo_connector.observability import logger, metrics, tracer
 
 
@@ -17,6 +15,10 @@ from qbo_connector.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
+    # The services and their wiring load on the first event, not in the import.
+    from qbo_connector import wiring
+    from qbo_connector.models.errors import DomainError
+
     logger.set_correlation_id(context.aws_request_id)
     if not os.environ.get("SCHEDULED_SYNC_FUNCTION_ARN"):
         # The template cannot hand a function its own ARN (circular reference); rules

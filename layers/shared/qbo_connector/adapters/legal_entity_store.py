@@ -125,7 +125,7 @@ class LegalEntityStore:
                                 "legal_entity_id": entity.legal_entity_id,
                             },
                             "ConditionExpression": "attribute_not_exists(pk) OR "
-                            "(org_id = :org AND legal_entity_id = :legal_entity_id)",
+                            "(org_id = :org AND legal_entity_id = :le)",
                             "ExpressionAttributeValues": {
                                 ":org": entity.org_id,
                                 ":le": entity.legal_entity_id,

@@ -91,7 +91,7 @@ class DynamoMeter:
                         meter.record(operation_model.name, body, answer)
                     else:
                         meter.requests[operation_model.name] += 1
-                except (ValueError, TypeError, KeyError):
+                except Exception:  # noqa: BLE001 - metering must never break the worker
                     meter.requests[operation_model.name] += 1
             return result
 

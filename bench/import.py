@@ -259,6 +259,8 @@ def main() -> None:
                 "seconds": round(elapsed, 1),
                 "objects_per_second": round(fetched / elapsed) if elapsed else None,
             }
+            if run["status"] != "succeeded":
+                figures["errors"] = run.get("errors")
             print(json.dumps(figures))
             return figures
 

@@ -54,7 +54,8 @@ def _tally_queries() -> dict[str, int]:
         if not any(isinstance(v, list) and v for v in answer.values()):
             tally["empty_pages"] += 1
 
-    single, batch = QboClient.query, QboClient.batch_query
+    single = QboClient.query
+    batch = getattr(QboClient, "batch_query", None)  # absent from older layers (--worker-layer)
 
     def query(self: QboClient, sql: str) -> dict[str, Any]:
         answer = single(self, sql)
@@ -62,6 +63,7 @@ def _tally_queries() -> dict[str, int]:
         return answer
 
     def batch_query(self: QboClient, sqls: Any) -> Any:
+        assert batch is not None
         results = batch(self, sqls)
         for sql, result in zip(sqls, results, strict=True):
             if result.fault is None:
@@ -69,8 +71,23 @@ def _tally_queries() -> dict[str, int]:
         return results
 
     QboClient.query = query  # type: ignore[method-assign]
-    QboClient.batch_query = batch_query  # type: ignore[method-assign]
+    if batch is not None:
+        QboClient.batch_query = batch_query  # type: ignore[method-assign]
     return tally
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM is the high-water mark of the process's own memory
+    map; ru_maxrss is not: Linux carries it across exec, so a child started from the
+    bench (which holds moto and a 100k-object sandbox) would report the bench's size."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -90,7 +107,7 @@ def main() -> None:
 
     out = {
         "result": result,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "dynamodb": meter.snapshot(),
         "record_writes": wiring.record_store().writes,
         "queries": queries,

@@ -364,11 +364,15 @@ class ImportEngine:
         method = run.progress[object_type].method or "full"
         where, order = self._where(profile, object_type, method, run.changed_since)
         start = resume.starts.get(object_type, 1)
+        synced = set((ctx.entity.last_sync or {}).get("synced_types") or [])
         if start == 1:
-            # A type with nothing stored (never imported, or reset) has no state to look
-            # up and nothing to sweep: one probe instead of a read per record.
-            fresh = method == "full" and not self._records.has_records(
-                ctx.org_id, ctx.legal_entity_id, object_type
+            # A type never imported (or reset) has no state to look up and nothing to
+            # sweep: one probe instead of a read per record. A type a past sync imported
+            # is taken as stored without asking.
+            fresh = (
+                method == "full"
+                and object_type not in synced
+                and not self._records.has_records(ctx.org_id, ctx.legal_entity_id, object_type)
             )
         else:
             fresh = object_type in resume.fresh

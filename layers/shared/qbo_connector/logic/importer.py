@@ -435,6 +435,8 @@ class ImportEngine:
             if self._time_low(ctx):
                 return self._checkpoint(handle, QueryResume.of(passes).encode())
             asks = planner.next_round(active)
+            if not asks:  # cannot happen (a pass wants a page until it is complete)
+                raise RuntimeError(f"import planned no query for {[p.object_type for p in active]}")
             answers = self._ask(ctx, [a.sql for a in asks])
             self._did_work = True
             for ask, answer in zip(asks, answers, strict=True):

@@ -20,13 +20,16 @@ def test_checkpoints_and_continuations_import_everything(
     status, body = entity.start_sync()
     assert status == 202
     sync_id = body["sync_id"]
-    # Pages of 10 rows and a Lambda that is always "almost out of time": every invocation
-    # imports one page, stores a checkpoint and queues its continuation.
+    # Pages of 10 rows, one page a request, and a Lambda that is always "almost out of
+    # time": every invocation imports one round, stores a checkpoint (each type's
+    # position) and queues its continuation.
     runner = SyncRunner(
         wiring.legal_entity_store(),
         wiring.sync_run_store(),
         SyncQueue(),
-        ImportEngine(wiring.record_store(), wiring.bill_export_service(), page_size=10),
+        ImportEngine(
+            wiring.record_store(), wiring.bill_export_service(), page_size=10, batch_pages=1
+        ),
         wiring.bill_export_service(),
         client_factory=lambda e, c: wiring.qbo_client_for(e, c),
         counter_factory=CallCounter,

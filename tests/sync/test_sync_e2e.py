@@ -65,9 +65,13 @@ def test_full_import_equals_the_sandbox_for_every_type(make_entity: Callable[...
         assert stored == qbo, object_type
         assert run["progress"][object_type]["status"] == "done"
         assert run["progress"][object_type]["new"] == len(qbo)
-    # One page per type (each has < 1000 rows) and nothing else.
-    assert run["api_calls"]["query"] == len(TYPES)
-    assert run["api_calls"]["total"] == len(TYPES)
+    # One page per type (each has < 1000 rows), all of them and the types' counts in one
+    # /batch request, and nothing else.
+    assert run["api_calls"]["batch"] == 1
+    assert run["api_calls"]["total"] == 1
+    assert sum(p["fetched"] for p in run["progress"].values()) == sum(
+        len(entity.sandbox.list_objects(entity.realm, t)) for t in TYPES
+    )
     assert run["counts"]["new"] == sum(p["new"] for p in run["progress"].values())
 
 
@@ -131,9 +135,11 @@ def test_incremental_sync_reflects_exactly_the_accountants_changes(
         if other != "Vendor":
             p = run["progress"][other]
             assert (p["new"], p["changed"], p["deactivated"], p["deleted"]) == (0, 0, 0, 0)
-    # One CDC call for the eight CDC types, one query each for TaxCode and TaxRate.
+    # One CDC call for the eight CDC types, and TaxCode's and TaxRate's changed-since
+    # queries in one batch: an incremental sync in two calls.
     assert run["api_calls"]["cdc"] == 1
-    assert run["api_calls"]["query"] == 2
+    assert run["api_calls"]["batch"] == 1
+    assert run["api_calls"]["total"] == 2
     stored = {r["id"]: r for r in entity.records("Vendor")}
     assert stored[added["Id"]]["name"] == "Zeta Gravel Supply"
     assert stored[vendors[0]["Id"]]["data"]["CompanyName"] == "Renamed Co"

@@ -24,6 +24,15 @@ def client(service: str) -> Any:
 
 
 @cache
+def raw_client(service: str) -> Any:
+    """A client without botocore's parameter validation, for callers that send requests
+    they built and serialised themselves in bulk (adapters.record_store's writes): the
+    validation walk over every attribute of every item is most of an import's CPU."""
+    config = _CONFIG.merge(Config(parameter_validation=False))
+    return boto3.client(service, config=config)  # type: ignore[call-overload]
+
+
+@cache
 def resource(service: str) -> Any:
     return boto3.resource(service, config=_CONFIG)  # type: ignore[call-overload]
 
@@ -31,4 +40,5 @@ def resource(service: str) -> Any:
 def reset() -> None:
     """Forget cached clients (tests point a fresh process-wide endpoint)."""
     client.cache_clear()
+    raw_client.cache_clear()
     resource.cache_clear()

@@ -51,6 +51,9 @@ MAX_PAGE_SIZE = 1000
 MAX_BATCH_ITEMS = 30
 MAX_REQUEST_ID = 50
 MAX_BATCH_REQUEST_ID = 36
+# A batch of queries does up to 30 queries' work in one request: give it longer to answer
+# (Intuit times requests out at 120 s).
+BATCH_QUERY_READ_TIMEOUT = 60.0
 # Above this, a query is POSTed as application/text instead of sent in the URL.
 _MAX_GET_QUERY = 1500
 _ENTITY = re.compile(r"^[A-Za-z][A-Za-z0-9]*\Z")
@@ -331,6 +334,7 @@ class QboClient:
         content_type: str | None = None,
         write: bool = False,
         request_id: str | None = None,
+        timeout: tuple[float, float] | None = None,
     ) -> dict[str, Any]:
         query: dict[str, str] = dict(params or {})
         query["minorversion"] = str(self.minorversion)
@@ -361,7 +365,7 @@ class QboClient:
                     data=data,
                     files=files,
                     headers=headers,
-                    timeout=self.timeout,
+                    timeout=timeout or self.timeout,
                 )
             except (
                 requests.ConnectionError,
@@ -606,8 +610,41 @@ class QboClient:
         )
         return self._one(answer, entity)
 
+    def batch_query(self, queries: Sequence[str]) -> list[BatchItemResult]:
+        """Up to 30 queries (pages, ``COUNT(*)``) in one ``/batch`` request.
+
+        One result per query, in the order asked: ``payload`` is the item's
+        ``QueryResponse`` ({} when nothing matched), or ``fault`` is the item's own Fault
+        (Intuit answers each item on its own). An item the answer leaves out comes back
+        as a fault too, so the caller can ask that query alone. Queries only read: the
+        request is resent after a 5xx or timeout like a single query.
+        """
+        if not queries:
+            return []
+        items = [{"bId": f"q{i}", "Query": sql} for i, sql in enumerate(queries, 1)]
+        read = max(self.timeout[1], BATCH_QUERY_READ_TIMEOUT)
+        answered = {r.bid: r for r in self.batch(items, timeout=(self.timeout[0], read))}
+        out: list[BatchItemResult] = []
+        for item in items:
+            bid = str(item["bId"])
+            found = answered.get(bid)
+            if found is None:
+                missing = QboError(
+                    f"QuickBooks' batch answer lacks item {bid}", intuit_tid=self.last_intuit_tid
+                )
+                out.append(BatchItemResult(bid, fault=missing))
+            elif found.fault is not None:
+                out.append(found)
+            else:
+                payload = found.payload if found.entity == "QueryResponse" else None
+                out.append(BatchItemResult(bid, "QueryResponse", payload or {}))
+        return out
+
     def batch(
-        self, items: Sequence[Mapping[str, Any]], request_id: str | None = None
+        self,
+        items: Sequence[Mapping[str, Any]],
+        request_id: str | None = None,
+        timeout: tuple[float, float] | None = None,
     ) -> list[BatchItemResult]:
         """Up to 30 operations/queries in one request; each succeeds or fails on its own.
 
@@ -634,6 +671,7 @@ class QboClient:
             json_body={"BatchItemRequest": request},
             write=write,
             request_id=request_id,
+            timeout=timeout,
         )
         tid = self.last_intuit_tid
         results: dict[str, BatchItemResult] = {}

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from qbo_connector.logic.push_engine import PushLogPort
 from qbo_connector.logic.schedule_rules import ScheduleRule
 from qbo_connector.models.bill import BillExport, Claim
+from qbo_connector.models.faults import QboError
 from qbo_connector.models.legal_entity import CompanyPreferences, LegalEntity
 from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt, PendingConnection
 from qbo_connector.models.record import MasterRecord, RecordWrite, StoredState
@@ -277,6 +278,10 @@ class RecordStorePort(Protocol):
     The bill export reads the same records through its own `MasterDataPort` (above).
     """
 
+    def has_records(self, org_id: str, legal_entity_id: str, object_type: str) -> bool:
+        """Whether any record of the type is stored (a first import skips the look-ups)."""
+        ...
+
     def states(
         self, org_id: str, legal_entity_id: str, object_type: str, ids: builtins.list[str]
     ) -> dict[str, StoredState]: ...
@@ -345,6 +350,17 @@ class CallCounterPort(Protocol):
     def as_dict(self) -> dict[str, int]: ...
 
 
+class QueryAnswerPort(Protocol):
+    """One query's answer in a batch (adapters.qbo_client.BatchItemResult): its
+    QueryResponse, or the Fault QBO answered for that item alone."""
+
+    @property
+    def payload(self) -> dict[str, Any] | None: ...
+
+    @property
+    def fault(self) -> QboError | None: ...
+
+
 class QboClientPort(Protocol):
     """One company's Accounting API (adapters.qbo_client.QboClient), as the import asks it.
 
@@ -354,6 +370,7 @@ class QboClientPort(Protocol):
     """
 
     def query(self, sql: str) -> dict[str, Any]: ...
+    def batch_query(self, queries: Sequence[str]) -> Sequence[QueryAnswerPort]: ...
     def cdc(
         self, entities: Sequence[str], changed_since: str
     ) -> dict[str, builtins.list[dict[str, Any]]]: ...

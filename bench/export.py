@@ -124,6 +124,7 @@ def main(bills: int) -> None:
 
     os.environ.update(template_resources(os.environ["AWS_ENDPOINT_URL"]))
     os.environ["SYNC_QUEUE_URL"] = ""  # the bench drives the export engine directly
+    from bench.dynamo_meter import DynamoMeter
     from qbo_connector.adapters.bill_export_store import BillExportStore
     from qbo_connector.adapters.invoice_documents import InvoiceDocuments
     from qbo_connector.adapters.qbo_client import QboClient, RealmPacer
@@ -149,6 +150,8 @@ def main(bills: int) -> None:
         service = BillExportService(BillExportStore(), RecordStore(), InvoiceDocuments())
         vendors = sorted(names["Vendor"].values())
         account = names["Account"]["Advertising"]
+        meter = DynamoMeter()
+        meter.install()
         started = time.perf_counter()
         for i in range(bills):
             service.submit(
@@ -163,6 +166,8 @@ def main(bills: int) -> None:
             )
         submitted = time.perf_counter() - started
         print(f"submitted {bills} bills in {submitted:.1f} s wall (moto-bound)")
+        submit_db = meter.snapshot()
+        meter.reset()
 
         sandbox.freeze_clock(sandbox.clock.now())
         sandbox.set_limits(enabled=True)
@@ -218,6 +223,18 @@ def main(bills: int) -> None:
             f"{calls.get('query', 0) / max(calls.get('batch', 0), 1):.2f}"
         )
         print(f"export wall time: {time.perf_counter() - start_wall:.1f} s (moto-bound)")
+        export_db = meter.snapshot()
+        for stage, figures in (("submission", submit_db), ("export", export_db)):
+            # Every bill's fate is a conditional write, so the goal is the design's floor:
+            # submission = the record and reference reads + claim, outbox marker, record;
+            # export = a share of the chunk's read + lease, id map, outcome, marker drop.
+            print(
+                f"DynamoDB per bill, {stage}: "
+                f"{figures['requests'] / max(bills, 1):.2f} requests (goal <= 5), "
+                f"{figures['read_units'] / max(bills, 1):.2f} read units, "
+                f"{figures['write_units'] / max(bills, 1):.2f} write units "
+                f"({', '.join(f'{k} {v}' for k, v in figures['by_operation'].items())})"
+            )
     finally:
         server.stop()
         moto.stop()

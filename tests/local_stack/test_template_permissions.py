@@ -31,7 +31,7 @@ def _resource(statement: dict[str, Any]) -> Any:
 
 
 def _events_calls() -> set[str]:
-    source = (ROOT / "layers/shared/qbo_connector/adapters/schedule_rules.py").read_text()
+    source = (ROOT / "layers/shared/qbo_connector/adapters/eventbridge_rules.py").read_text()
     names = set(re.findall(r"_client\.([a-z_]+)\(", source))
     return {"events:" + "".join(part.title() for part in n.split("_")) for n in names}
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from qbo_connector.adapters import schedule_rules as adapter
-from qbo_connector.adapters.schedule_rules import (
+from qbo_connector.adapters.eventbridge_rules import (
     TAG_LEGAL_ENTITY,
     TAG_ORG,
     ScheduleQuotaExceeded,

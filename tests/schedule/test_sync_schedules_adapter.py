@@ -15,7 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from qbo_connector.adapters.schedule_rules import ScheduleRules
+from qbo_connector.adapters.eventbridge_rules import ScheduleRules
 from qbo_connector.adapters.sync_schedules import RETRY_POLICY, SyncSchedules
 from qbo_connector.logic.schedule_rules import compute_rules, compute_schedules
 from qbo_connector.models.faults import ScheduleQuotaExceeded

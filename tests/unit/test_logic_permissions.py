@@ -16,7 +16,7 @@ import pytest
 
 from qbo_connector.logic.connection import ConnectionService
 from qbo_connector.logic.permissions import require_root_admin, require_same_org, require_service
-from qbo_connector.logic.sync_schedule import SyncScheduleService
+from qbo_connector.logic.sync_schedule_service import SyncScheduleService
 from qbo_connector.logic.sync_service import SyncService
 from qbo_connector.models.caller import SERVICE, SYSTEM_ADMINISTRATOR, Caller
 from qbo_connector.models.errors import DomainError, Forbidden, NotFound

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from qbo_connector.logic.scheduled_sync import ScheduledSyncService
     from qbo_connector.logic.sync_profiles import SyncProfileService
     from qbo_connector.logic.sync_runner import SyncRunner
-    from qbo_connector.logic.sync_schedule import SyncScheduleService
+    from qbo_connector.logic.sync_schedule_service import SyncScheduleService
     from qbo_connector.logic.sync_service import SyncService
     from qbo_connector.logic.token_upkeep import TokenUpkeep
     from qbo_connector.logic.webhooks import WebhookService
@@ -82,7 +82,7 @@ def oauth_launch_url(redirect_uri: str) -> str:
 @lru_cache(maxsize=1)
 def sync_schedule_service() -> SyncScheduleService:
     from qbo_connector.adapters.sync_schedules import SyncSchedules
-    from qbo_connector.logic.sync_schedule import SyncScheduleService
+    from qbo_connector.logic.sync_schedule_service import SyncScheduleService
 
     return SyncScheduleService(
         legal_entity_store(),

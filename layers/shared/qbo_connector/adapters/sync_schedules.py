@@ -36,7 +36,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from qbo_connector.adapters import aws
-from qbo_connector.adapters.schedule_rules import ScheduleRules
+from qbo_connector.adapters.eventbridge_rules import ScheduleRules
 from qbo_connector.config import get_settings
 from qbo_connector.logic.schedule_rules import (
     ScheduleRule,

@@ -403,7 +403,7 @@ class SyncStarterPort(Protocol):
 
 
 class ScheduleUpkeepPort(Protocol):
-    """What a firing rule asks of the schedule (logic.sync_schedule.SyncScheduleService)."""
+    """What a firing rule asks of the schedule (logic.sync_schedule_service.SyncScheduleService)."""
 
     def recompute(self, org_id: str, legal_entity_id: str) -> bool: ...
     def remove_for_deleted_entity(self, org_id: str, legal_entity_id: str) -> int: ...

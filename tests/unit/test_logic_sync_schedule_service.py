@@ -1,4 +1,4 @@
-"""The Sync Schedule service (logic/sync_schedule.py): validate, materialize, describe.
+"""The Sync Schedule service (logic/sync_schedule_service.py): validate, materialize, describe.
 
 A schedule is stored with the entity together with the Scheduler schedules it became
 (crons in the entity's zone: nothing to recompute at DST); they run only while the
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from qbo_connector.logic.connection import ConnectionService
-from qbo_connector.logic.sync_schedule import NEXT_RUNS_SHOWN, SyncScheduleService
+from qbo_connector.logic.sync_schedule_service import NEXT_RUNS_SHOWN, SyncScheduleService
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound
 from qbo_connector.models.legal_entity import ConnectionState
 from tests.unit.fakes import (

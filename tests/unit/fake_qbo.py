@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,7 +100,9 @@ class FakeQbo:
             self.answer_lost.discard(kind)
             raise QboUnavailableError(f"fake: {kind} answer lost", http_status=502)
 
-    def _create(self, entity: str, body: dict[str, Any], allow_duplicate: bool) -> dict[str, Any]:
+    def _create(
+        self, entity: str, body: Mapping[str, Any], allow_duplicate: bool
+    ) -> dict[str, Any]:
         for value in body.values():
             if isinstance(value, str) and value in self.refuse:
                 raise self.refuse[value]
@@ -117,8 +119,11 @@ class FakeQbo:
 
     # -- the API -----------------------------------------------------------------------------
 
-    def batch(self, items: list[dict[str, Any]], request_id: str) -> list[Result]:
+    def batch(
+        self, items: Sequence[Mapping[str, Any]], request_id: str | None = None
+    ) -> list[Result]:
         self.calls.append("batch")
+        assert request_id, "the engine always names its batch"
         self._fault("batch")
         if request_id not in self.replies:
             answer: list[Result] = []
@@ -137,7 +142,7 @@ class FakeQbo:
     def create(
         self,
         entity: str,
-        body: dict[str, Any],
+        body: Mapping[str, Any],
         request_id: str | None = None,
         include: str | None = None,
     ) -> dict[str, Any]:
@@ -157,10 +162,32 @@ class FakeQbo:
             raise reply
         return dict(reply)
 
-    def query_all(self, entity: str, where: str = "") -> Iterator[list[dict[str, Any]]]:
+    def query_all(
+        self,
+        entity: str,
+        where: str | None = None,
+        order_by: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[list[dict[str, Any]]]:
         self.calls.append(f"query {entity}")
         self._fault("query")
         yield [o for o in self.all(entity) if not where or _matches(o, where)]
+
+    def upload_attachment(
+        self,
+        entity_type: str,
+        entity_id: str,
+        file_name: str,
+        content_type: str,
+        data: bytes,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        self.calls.append("upload")
+        key = request_id or f"none-{len(self.calls)}"
+        if key not in self.replies:
+            self.replies[key] = self.add("Attachable", {"FileName": file_name,
+                                                        "EntityRef": {"value": entity_id}})
+        return dict(self.replies[key])
 
     def preferences(self) -> dict[str, Any]:
         self.calls.append("preferences")
@@ -169,3 +196,44 @@ class FakeQbo:
         value = "true" if self.preference_warn else "false"
         return {"OtherPrefs": {"NameValue": [{"Name": "WarnDuplicateBillNumber",
                                               "Value": value}]}}
+
+
+class NoWrites:
+    """The write half of the client for fakes of a reader (the import never writes)."""
+
+    def batch(
+        self, items: Sequence[Mapping[str, Any]], request_id: str | None = None
+    ) -> list[Result]:
+        raise AssertionError("the import never writes")
+
+    def create(
+        self,
+        entity: str,
+        body: Mapping[str, Any],
+        request_id: str | None = None,
+        include: str | None = None,
+    ) -> dict[str, Any]:
+        raise AssertionError("the import never writes")
+
+    def upload_attachment(
+        self,
+        entity_type: str,
+        entity_id: str,
+        file_name: str,
+        content_type: str,
+        data: bytes,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        raise AssertionError("the import never writes")
+
+    def query_all(
+        self,
+        entity: str,
+        where: str | None = None,
+        order_by: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[list[dict[str, Any]]]:
+        raise AssertionError("the import asks through query and batch_query")
+
+    def preferences(self) -> dict[str, Any]:
+        raise AssertionError("the import does not read preferences")

@@ -31,6 +31,7 @@ from qbo_connector.models.faults import QboError, QboValidationError
 from qbo_connector.models.record import RecordWrite, StoredState
 from qbo_connector.models.sync_profile import SyncProfile
 from qbo_connector.models.sync_run import Checkpoint, RunStatus, SyncMode, SyncRun, Trigger
+from tests.unit.fake_qbo import NoWrites
 from tests.unit.fakes import LE, ORG, T0, Clock, entity
 
 PAGE = 10
@@ -59,7 +60,7 @@ def stamp(n: int) -> str:
     return f"2026-03-0{1 + n % 2}T10:00:{n % 60:02d}+00:00"
 
 
-class FakeQbo:
+class FakeQbo(NoWrites):
     def __init__(self, sizes: dict[str, int] = SIZES) -> None:
         self.objects: dict[str, list[dict[str, Any]]] = {}
         next_id = 1

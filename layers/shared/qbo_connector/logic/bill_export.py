@@ -25,7 +25,7 @@ hold; it only puts these together.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from qbo_connector.logic.bill_payments import BillPayments
@@ -43,6 +43,7 @@ from qbo_connector.logic.push_engine import (
     LEASE_SECONDS,
     RESERVE_MS,
     SETTLE_SECONDS,
+    PushContext,
     PushCounts,
     PushEngine,
     digest,
@@ -77,7 +78,7 @@ class BillAttachments:
         self.documents = documents
         self.invoice_bucket = invoice_bucket
 
-    def upload(self, ctx: Any, counts: PushCounts) -> None:
+    def upload(self, ctx: PushContext, counts: PushCounts) -> None:
         org_id, legal_entity_id = ctx.org_id, ctx.legal_entity_id
         ids = self.store.attachment_ids(org_id, legal_entity_id)
         for record in self.store.get_many(org_id, legal_entity_id, ids):
@@ -161,7 +162,7 @@ class BillExportService:
         lease_seconds: int = LEASE_SECONDS,
         settle_seconds: int = SETTLE_SECONDS,
         batch_size: int = BATCH_SIZE,
-        after_batch: Callable[[list[BillExport], list[Any]], None] | None = None,
+        after_batch: Callable[[list[BillExport], Sequence[Any]], None] | None = None,
         entities: EntityPreferencesPort | None = None,
         invoice_bucket: str | None = None,
     ) -> None:
@@ -211,7 +212,7 @@ class BillExportService:
 
     # -- the sync run's write-back (logic.ports.BillWriteBackPort) -------------------------
 
-    def export_pending(self, ctx: Any) -> PushCounts:
+    def export_pending(self, ctx: PushContext) -> PushCounts:
         counts = self.engine.run(ctx)
         self.attachments.upload(ctx, counts)
         ctx.run.progress(

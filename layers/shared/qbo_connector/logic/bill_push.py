@@ -36,6 +36,7 @@ from qbo_connector.logic.push_engine import (
     Match,
     New,
     Ours,
+    PushClientPort,
     PushContext,
     Theirs,
     digest,
@@ -157,7 +158,9 @@ class BillSpec:
 
     # -- what QBO holds ----------------------------------------------------------------
 
-    def lookup(self, client: Any, items: Sequence[ApInvoice]) -> dict[str, list[dict[str, Any]]]:
+    def lookup(
+        self, client: PushClientPort, items: Sequence[ApInvoice]
+    ) -> dict[str, list[dict[str, Any]]]:
         """QBO bills by number identity: exact spellings at any date, and every bill of
         the chunk's vendors near the invoice dates (any spelling). See the module doc."""
         out: dict[str, list[dict[str, Any]]] = {}

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from qbo_connector.logic.push_engine import PushLogPort
+from qbo_connector.logic.push_engine import PushClientPort, PushLogPort
 from qbo_connector.logic.schedule_rules import ScheduleRule
 from qbo_connector.models.bill import BillExport, Claim
 from qbo_connector.models.faults import QboError
@@ -361,12 +361,11 @@ class QueryAnswerPort(Protocol):
     def fault(self) -> QboError | None: ...
 
 
-class QboClientPort(Protocol):
-    """One company's Accounting API (adapters.qbo_client.QboClient), as the import asks it.
+class QboClientPort(PushClientPort, Protocol):
+    """One company's Accounting API (adapters.qbo_client.QboClient): what the import asks
+    (here) and what the push engine asks (logic.push_engine.PushClientPort).
 
-    Answers are QBO's JSON. The bill export asks more of the same client (query_all,
-    preferences, batch, create, upload_attachment); it reads its context untyped today,
-    and adds those here when it types it.
+    Answers are QBO's JSON.
     """
 
     def query(self, sql: str) -> dict[str, Any]: ...

@@ -39,7 +39,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -84,19 +84,53 @@ def batch_request_id(org_id: str, legal_entity_id: str, members: Iterable[tuple[
 # Ports
 
 
-class PushClientPort(Protocol):
-    """What the engine asks of QBO (adapters.qbo_client.QboClient)."""
+class BatchAnswerPort(Protocol):
+    """One item of a batch answer (adapters.qbo_client.BatchItemResult)."""
 
-    def batch(self, items: list[dict[str, Any]], request_id: str) -> list[Any]:
-        """Results with `.bid`, `.payload` (the object) and `.fault` (a QboError or None)."""
-        ...
+    @property
+    def bid(self) -> str: ...
+
+    @property
+    def payload(self) -> dict[str, Any] | None: ...
+
+    @property
+    def fault(self) -> QboError | None: ...
+
+
+class PushClientPort(Protocol):
+    """What writing into QBO asks of one company's client (adapters.qbo_client.QboClient):
+    look-ups, the company's preferences, batch and single creates, attachments."""
+
+    def query_all(
+        self,
+        entity: str,
+        where: str | None = None,
+        order_by: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[list[dict[str, Any]]]: ...
+
+    def preferences(self) -> dict[str, Any]: ...
+
+    def batch(
+        self, items: Sequence[Mapping[str, Any]], request_id: str | None = None
+    ) -> Sequence[BatchAnswerPort]: ...
 
     def create(
         self,
         entity: str,
-        body: dict[str, Any],
+        body: Mapping[str, Any],
         request_id: str | None = None,
         include: str | None = None,
+    ) -> dict[str, Any]: ...
+
+    def upload_attachment(
+        self,
+        entity_type: str,
+        entity_id: str,
+        file_name: str,
+        content_type: str,
+        data: bytes,
+        request_id: str | None = None,
     ) -> dict[str, Any]: ...
 
 
@@ -166,7 +200,7 @@ class PushContext(Protocol):
     def entity(self) -> LegalEntity: ...
 
     @property
-    def client(self) -> Any: ...
+    def client(self) -> PushClientPort: ...
 
     @property
     def run(self) -> Any: ...
@@ -198,7 +232,7 @@ class PushSpec[R: PushRecord, P](Protocol):
         """Once per run, before the first chunk is sent (e.g. read a preference)."""
         ...
 
-    def lookup(self, client: Any, items: Sequence[P]) -> Any:
+    def lookup(self, client: PushClientPort, items: Sequence[P]) -> Any:
         """What QBO holds that could be these items (raises QboError: nothing sent)."""
         ...
 
@@ -269,7 +303,7 @@ class PushEngine[R: PushRecord, P]:
         lease_seconds: int = LEASE_SECONDS,
         settle_seconds: int = SETTLE_SECONDS,
         batch_size: int = BATCH_SIZE,
-        after_batch: Callable[[list[R], list[Any]], None] | None = None,
+        after_batch: Callable[[list[R], Sequence[Any]], None] | None = None,
     ) -> None:
         self.spec = spec
         self.log = log

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from qbo_connector.adapters import schedule_rules as adapter
+from qbo_connector.adapters import eventbridge_rules as adapter
 from qbo_connector.adapters.eventbridge_rules import (
     TAG_LEGAL_ENTITY,
     TAG_ORG,

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,27 +35,11 @@ SCHEDULER_QUOTA = 1_000_000  # schedules per account and region (default)
 RULES_QUOTA = 300  # EventBridge rules per event bus (default)
 
 
-@contextmanager
-def _moto_process() -> Iterator[str]:
+def _moto_process() -> AbstractContextManager[str]:
     """The tuned moto server in a process of its own (as the 10,000-schedule test)."""
-    from tests.moto_server import free_port
+    from tests.schedule.moto_process import running
 
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.schedule.moto_process", str(port)], cwd=ROOT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    return running()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -112,25 +112,7 @@ def scheduler(events: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def moto_process() -> Iterator[str]:
     """A moto server in a process of its own (same tuning): the 10,000-schedule test's
     client and server then use a core each instead of sharing one interpreter."""
-    import subprocess
-    import time
-    import urllib.request
+    from tests.schedule.moto_process import running
 
-    from tests.moto_server import free_port
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.schedule.moto_process", str(port)], cwd=_ROOT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with running() as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

@@ -10,12 +10,18 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 _CONFIG = Config(
     connect_timeout=3,
     read_timeout=10,
     retries={"max_attempts": 4, "mode": "standard"},
 )
+
+
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a botocore ClientError ("" when the answer has none)."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 @cache

@@ -54,10 +54,6 @@ class _Snapshot:
     targets: builtins.list[dict[str, Any]]
 
 
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class ScheduleRules:
     """The project's schedule rules in one account and region."""
 
@@ -193,7 +189,7 @@ class ScheduleRules:
                     )
         except ClientError as exc:
             self._rollback(created, changed)
-            if _error_code(exc) == "LimitExceededException":
+            if aws.error_code(exc) == "LimitExceededException":
                 raise ScheduleQuotaExceeded(legal_entity_id) from exc
             raise
         except ScheduleRulesError:
@@ -237,7 +233,7 @@ class ScheduleRules:
         try:
             self._client.delete_rule(Name=name)
         except ClientError as exc:
-            if _error_code(exc) != "ValidationException":
+            if aws.error_code(exc) != "ValidationException":
                 raise
             ids = [t["Id"] for t in self._targets(name)]
             if ids:

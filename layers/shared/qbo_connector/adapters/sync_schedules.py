@@ -63,10 +63,6 @@ class ScheduleInfo:
     kind: str = "scheduler"  # "scheduler", or "rule" for a legacy EventBridge rule
 
 
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class SyncSchedules:
     """The project's sync schedules in one account and region (one group per stage)."""
 
@@ -129,7 +125,7 @@ class SyncSchedules:
         try:
             return dict(self._client.get_schedule(GroupName=self._group, Name=name))
         except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if aws.error_code(exc) == "ResourceNotFoundException":
                 return None
             raise
 
@@ -208,12 +204,12 @@ class SyncSchedules:
                     )
                     created.append(rule.name)
                 except ClientError as exc:
-                    if _error_code(exc) != "ConflictException":
+                    if aws.error_code(exc) != "ConflictException":
                         raise
                     updates.append(rule)  # there after all (a stale ``previous``)
         except ClientError as exc:
             self._rollback(created)
-            if _error_code(exc) == "ServiceQuotaExceededException":
+            if aws.error_code(exc) == "ServiceQuotaExceededException":
                 raise ScheduleQuotaExceeded(legal_entity_id) from exc
             raise
         for rule in updates:
@@ -243,7 +239,7 @@ class SyncSchedules:
             self._client.delete_schedule(GroupName=self._group, Name=name)
             return True
         except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if aws.error_code(exc) == "ResourceNotFoundException":
                 return False
             raise
 

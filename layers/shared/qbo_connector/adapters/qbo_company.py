@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from qbo_connector.logic.ports import CompanyAccessRefused, CompanySnapshot
-from qbo_connector.models.legal_entity import CompanyPreferences
+from qbo_connector.models.legal_entity import CompanyPreferences, book_close_date
 
 
 class _FreshToken:
@@ -40,6 +40,7 @@ def parse_preferences(prefs: dict[str, Any]) -> CompanyPreferences:
         warn_duplicate_bill_number=_bool(other.get("WarnDuplicateBillNumber")),
         home_currency=home.get("value") if isinstance(home, dict) else None,
         multicurrency_enabled=_bool(currency.get("MultiCurrencyEnabled")),
+        book_close_date=book_close_date(prefs),
     )
 
 

@@ -806,3 +806,13 @@ class ClaimHeld(Exception):
 
 class StaleRecord(Exception):
     """The record changed between our read and our conditional write."""
+
+
+# -- the field grammars, shared with the other pushed kinds' parsers (models.payment) ----
+
+parse_money = _money
+parse_date = _date
+parse_ref = _ref
+parse_text = _text
+AP_ID = _AP_ID
+CURRENCY = _CURRENCY

@@ -36,7 +36,16 @@ class CompanyPreferences:
     warn_duplicate_bill_number: bool | None = None
     home_currency: str | None = None
     multicurrency_enabled: bool | None = None
+    # "Close the books": transactions dated on or before it are refused (QBO's 6210).
+    book_close_date: str | None = None
     checked_at: str | None = None
+
+
+def book_close_date(prefs: dict[str, Any]) -> str | None:
+    """QBO Preferences' `AccountingInfoPrefs.BookCloseDate` (YYYY-MM-DD), None when the
+    books are open."""
+    value = (prefs.get("AccountingInfoPrefs") or {}).get("BookCloseDate")
+    return str(value)[:10] if value else None
 
 
 @dataclass

@@ -447,9 +447,11 @@ class Store:
                     continue
                 if section == "AccountingInfoPrefs" and "BookCloseDate" in value:
                     value = {k: v for k, v in value.items() if k != "BookCloseDate"}
-                    # Read-only in Intuit's Preferences reference: only the accountant (the
-                    # control API) closes the books; an API update leaves the date as it is.
-                    # Whether Intuit ignores it, as here, or faults is UNCONFIRMED.
+                    # Only the accountant (the control API) closes the books: references of
+                    # the Preferences entity list BookCloseDate as read-only (seen in a
+                    # third-party reference; Intuit's own page not checked), so an API update
+                    # leaves the date as it is. Whether Intuit ignores it, as here, or
+                    # faults is UNCONFIRMED.
                     if admin and close is None:  # reopening the books: the field goes away
                         company.prefs.get(section, {}).pop("BookCloseDate", None)
                     elif admin:

@@ -132,7 +132,7 @@ class AdminApi:
                 if "WarnDuplicateBillNumber" in b:
                     sb.set_warn_duplicate_bill_number(realm, bool(b.pop("WarnDuplicateBillNumber")))
                 if b:
-                    sb.store.update_preferences(company, b)
+                    sb.store.update_preferences(company, b, admin=True)
             return _json({"Preferences": company.prefs})
         if rest[0] == "objects" and len(rest) == 2:
             if method == "POST":
@@ -145,6 +145,15 @@ class AdminApi:
             if method == "DELETE":
                 return _json(sb.delete_object(realm, rest[1], rest[2]))
             return _json(sb.get_object(realm, rest[1], rest[2]))
+        if rest[0] == "objects" and len(rest) == 4 and rest[3] == "reconcile":
+            # POST marks a bill payment reconciled in the bank, DELETE un-reconciles it.
+            if rest[1].lower() != "billpayment":
+                raise AdminError(404, f"only a BillPayment can be reconciled, not {rest[1]}")
+            if method not in ("POST", "PUT", "DELETE"):
+                raise AdminError(405, f"{method} is not supported for reconcile")
+            on = method != "DELETE"
+            payment = sb.reconcile_payment(realm, rest[2], on)
+            return _json({"BillPayment": payment, "reconciled": on})
         if rest[0] == "bills" and len(rest) == 3 and rest[2] == "pay" and method == "POST":
             b = _body(req)
             amount = b.get("amount")

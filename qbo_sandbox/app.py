@@ -111,6 +111,12 @@ class Sandbox:
             objs = list(self.company(realm_id).objects[_entity(entity)].values())
             return json.loads(json.dumps(objs))
 
+    def reconcile_payment(self, realm_id: str, payment_id: str,
+                          on: bool = True) -> dict[str, Any]:
+        """Mark a bill payment reconciled in the bank (on=False un-reconciles it), as the
+        accountant would; the Accounting API then refuses to change, void or delete it."""
+        return self.store.set_reconciled(self.company(realm_id), payment_id, on)
+
     def pay_bill(self, realm_id: str, bill_id: str, amount: float | None = None,
                  pay_type: str = "Check") -> dict[str, Any]:
         """Record a (possibly partial) payment of a bill, as the accountant would."""

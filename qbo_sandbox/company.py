@@ -61,6 +61,9 @@ class Company:
     # bill id -> {payment id: amount}
     bill_paid: dict[str, dict[str, float]] = field(default_factory=dict)
     attachments: dict[str, bytes] = field(default_factory=dict)
+    # Bill payments the accountant marked reconciled in the bank. Intuit's BillPayment has
+    # no such field in the API, so the flag lives here and never in the object.
+    reconciled: set[str] = field(default_factory=set)
     info: dict[str, Any] = field(default_factory=dict)
     prefs: dict[str, Any] = field(default_factory=dict)
     next_id: int = 1
@@ -133,6 +136,13 @@ class Company:
     def home_currency(self) -> str:
         return str(self.prefs.get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value", "USD"))
 
+    @property
+    def book_close_date(self) -> str | None:
+        """Settings > Advanced > Accounting > Close the books: the closing date, None when
+        the books are open."""
+        value = self.prefs.get("AccountingInfoPrefs", {}).get("BookCloseDate")
+        return str(value) if value else None
+
     def bump_singleton(self, obj: dict[str, Any], now: float) -> None:
         obj["SyncToken"] = str(int(obj.get("SyncToken", "0")) + 1)
         obj.setdefault("MetaData", {})["LastUpdatedTime"] = intuit_time(now)
@@ -148,4 +158,6 @@ class Company:
             "warn_duplicate_bill_number": self.warn_duplicate_bill_number,
             "multicurrency": self.multicurrency,
             "home_currency": self.home_currency,
+            "book_close_date": self.book_close_date,
+            "reconciled": sorted(self.reconciled, key=int),
         }

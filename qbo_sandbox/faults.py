@@ -152,6 +152,26 @@ def business(detail: str, element: str | None = None) -> QboFault:
         f"Business Validation Error: {detail}", element)
 
 
+def period_closed() -> QboFault:
+    # Intuit's answer to a write dated on or before the books' closing date (Settings >
+    # Advanced > Accounting > Close the books) through the API.
+    return QboFault(
+        "6210",
+        "Account Period Closed, Cannot Update Through Services API",
+        "The account period has closed and the account books cannot be updated through the "
+        "QBO Services API. Please use the QBO website to make these changes.",
+    )
+
+
+def reconciled(entity: str) -> QboFault:
+    # A bill payment the accountant reconciled in the bank: QBO refuses to change, void or
+    # delete it through the API. Intuit's exact wording for this is UNCONFIRMED (no recorded
+    # answer); the sandbox answers it as a 6000 business validation error.
+    return business(
+        f"This {entity} has been reconciled. Un-reconcile it in QuickBooks first, then "
+        "change, void or delete it.", "Id")
+
+
 def invalid_value(element: str, detail: str) -> QboFault:
     return QboFault("2010", "Request has invalid or unsupported property", detail, element)
 

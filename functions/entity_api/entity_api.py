@@ -16,12 +16,20 @@ if TYPE_CHECKING:
 
 def routers() -> list[Router]:
     """The routes this function serves, and no other function's."""
-    from qbo_connector.api.routes import bills, legal_entities, records, sync_history, sync_schedule
+    from qbo_connector.api.routes import (
+        bills,
+        legal_entities,
+        payments,
+        records,
+        sync_history,
+        sync_schedule,
+    )
 
     return [
         legal_entities.router,
         sync_schedule.router,
         bills.router,
+        payments.router,
         sync_history.router,
         records.router,
     ]

@@ -309,7 +309,11 @@ class MasterData:
         self.records[(kind, qbo_id)] = MasterRecord(name or f"{kind} {qbo_id}", active, False)
 
     def lookup(
-        self, org_id: str, le_id: str, refs: Iterable[tuple[str, str]]
+        self,
+        org_id: str,
+        le_id: str,
+        refs: Iterable[tuple[str, str]],
+        with_body: bool = False,
     ) -> dict[tuple[str, str], MasterRecord]:
         return {ref: self.records[ref] for ref in refs if ref in self.records}
 

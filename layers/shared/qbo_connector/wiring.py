@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from qbo_connector.adapters.record_store import RecordStore
     from qbo_connector.adapters.sync_run_store import SyncRunStore
     from qbo_connector.logic.bill_export import BillExportService
+    from qbo_connector.logic.payment_export import PaymentExportService
     from qbo_connector.logic.records import RecordService
     from qbo_connector.logic.scheduled_sync import ScheduledSyncService
     from qbo_connector.logic.sync_profiles import SyncProfileService
@@ -140,6 +141,22 @@ def bill_export_service() -> BillExportService:
 
 
 @lru_cache(maxsize=1)
+def payment_export_service() -> PaymentExportService:
+    """Payment export (logic.payment_export) over the export-log table and the sync queue."""
+    from qbo_connector.adapters.bill_export_store import BillExportStore
+    from qbo_connector.adapters.payment_store import PaymentStore
+    from qbo_connector.adapters.sync_queue import SyncQueue
+    from qbo_connector.logic.payment_export import PaymentExportService
+
+    return PaymentExportService(
+        PaymentStore(),
+        BillExportStore(),
+        record_store(),
+        queue=SyncQueue() if get_settings().sync_queue_url else None,
+    )
+
+
+@lru_cache(maxsize=1)
 def sync_run_store() -> SyncRunStore:
     from qbo_connector.adapters.sync_run_store import SyncRunStore
 
@@ -174,11 +191,12 @@ def sync_runner() -> SyncRunner[CallCounter]:
         legal_entity_store(),
         sync_run_store(),
         SyncQueue(),
-        ImportEngine(record_store(), bill_export_service()),
+        ImportEngine(record_store(), bill_export_service(), payments=payment_export_service()),
         bill_export_service(),
         # Looked up at call time, so tests can swap the client's back-off sleep.
         client_factory=lambda entity, counter: qbo_client_for(entity, counter),
         counter_factory=CallCounter,
+        payments=payment_export_service(),
     )
 
 

@@ -88,8 +88,8 @@ class PushLogTable[R: LoggedRecord]:
         """Beyond the engine's rule (queued, or exporting under a lapsed lease)."""
         return True
 
-    def take_condition(self) -> tuple[str, dict[str, Any]]:
-        """Extra condition (and values) of the lease's conditional write."""
+    def take_condition(self) -> tuple[str, dict[str, str]]:
+        """Extra condition (and attribute names) of the lease's conditional write."""
         return "", {}
 
     # -- keys ------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ class PushLogTable[R: LoggedRecord]:
         Conditional on the generation we read, so a replaced payload is never pushed
         under an old lease.
         """
-        extra, extra_values = self.take_condition()
+        extra, extra_names = self.take_condition()
         return self._conditional(
             self._table.update_item,
             Key=self.record_key(record),
@@ -314,7 +314,7 @@ class PushLogTable[R: LoggedRecord]:
             "attempts = if_not_exists(attempts, :zero) + :one, updated_at = :at",
             ConditionExpression="generation = :gen AND (#s = :queued OR "
             "(#s = :exporting AND lease_until < :now))" + extra,
-            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeNames={"#s": "state", **extra_names},
             ExpressionAttributeValues={
                 ":exporting": str(ExportState.EXPORTING),
                 ":queued": str(ExportState.QUEUED),
@@ -325,7 +325,6 @@ class PushLogTable[R: LoggedRecord]:
                 ":one": 1,
                 ":gen": record.generation,
                 ":at": iso(now),
-                **extra_values,
             },
         )
 

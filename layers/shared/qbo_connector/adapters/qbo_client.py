@@ -593,6 +593,24 @@ class QboClient:
         )
         return self._one(answer, entity)
 
+    def void(
+        self, entity: str, entity_id: str, sync_token: str, request_id: str | None = None
+    ) -> dict[str, Any]:
+        """Void a payment: Intuit's sparse update with `include=void` (Id and SyncToken);
+        the transaction stays, zeroed, its memo prefixed "Voided", the bills open again."""
+        _check_entity(entity)
+        _check_request_id(request_id)
+        answer = self._send(
+            "void",
+            "POST",
+            entity.lower(),
+            params={"operation": "update", "include": "void"},
+            json_body={"Id": _check_id(entity_id), "SyncToken": str(sync_token), "sparse": True},
+            write=True,
+            request_id=request_id,
+        )
+        return self._one(answer, entity)
+
     def delete(
         self, entity: str, entity_id: str, sync_token: str, request_id: str | None = None
     ) -> dict[str, Any]:

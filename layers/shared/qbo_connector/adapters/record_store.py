@@ -89,9 +89,14 @@ class RecordStore:
         return found
 
     def lookup(
-        self, org_id: str, le_id: str, refs: Iterable[tuple[str, str]]
+        self,
+        org_id: str,
+        le_id: str,
+        refs: Iterable[tuple[str, str]],
+        with_body: bool = False,
     ) -> dict[tuple[str, str], MasterRecord]:
-        """Imported records by (type, QBO Id), of any types at once (missing ones absent).
+        """Imported records by (type, QBO Id), of any types at once (missing ones absent);
+        `with_body` reads the QBO object too (a payment's account type and currency).
 
         Strongly consistent on purpose: a bill is refused when a reference is missing,
         and a person who just saw a vendor imported must not have an invoice refused
@@ -108,7 +113,8 @@ class RecordStore:
             request: dict[str, Any] = {
                 self._name: {
                     "Keys": keys,
-                    "ProjectionExpression": "pk, sk, #n, active, deleted",
+                    "ProjectionExpression": "pk, sk, #n, active, deleted"
+                    + (", body" if with_body else ""),
                     "ExpressionAttributeNames": {"#n": "name"},
                     "ConsistentRead": True,
                 }
@@ -121,6 +127,7 @@ class RecordStore:
                         item.get("name"),
                         bool(item.get("active", True)),
                         bool(item.get("deleted", False)),
+                        json.loads(item["body"]) if with_body and item.get("body") else None,
                     )
                 request = answer.get("UnprocessedKeys") or {}
         return found

@@ -23,6 +23,7 @@ from qbo_connector.models.inputs import (
     KeepTokensAliveEvent,
     ListLegalEntitiesEvent,
     MarkBillExportedEvent,
+    MarkPaymentExportedEvent,
     MigrateSchedulesEvent,
     OpsEvent,
     PutSyncProfileEvent,
@@ -53,6 +54,18 @@ def _mark_bill_exported(event: MarkBillExportedEvent) -> Any:
         event.legal_entity_id,
         event.ap_invoice_id,
         qbo_bill_id,
+        event.operator or "",
+    )
+
+
+def _mark_payment_exported(event: MarkPaymentExportedEvent) -> Any:
+    """A duplicate that is the existing QBO bill payment: record it as exported against it."""
+    payment_id = None if event.qbo_bill_payment_id in (None, "") else str(event.qbo_bill_payment_id)
+    return wiring.payment_export_service().mark_exported(
+        event.org_id,
+        event.legal_entity_id,
+        event.ap_payment_id,
+        payment_id,
         event.operator or "",
     )
 
@@ -96,6 +109,7 @@ ACTIONS: dict[type[BaseModel], Callable[[Any], Any]] = {
     PutSyncProfileEvent: _put_sync_profile,
     ShowSyncProfileEvent: _show_sync_profile,
     MarkBillExportedEvent: _mark_bill_exported,
+    MarkPaymentExportedEvent: _mark_payment_exported,
     RegisterLegalEntityEvent: _register,
     ListLegalEntitiesEvent: _list,
     ShowLegalEntityEvent: _show,

@@ -55,6 +55,7 @@ from qbo_connector.models.faults import (
     QboPeriodClosedError,
     QboValidationError,
 )
+from qbo_connector.models.legal_entity import book_close_date
 from qbo_connector.models.object_types import REFERENCE_LISTS, WORDS
 from qbo_connector.observability import logger
 
@@ -129,8 +130,9 @@ class BillSpec:
     # -- before the first chunk ----------------------------------------------------------
 
     def prepare(self, ctx: PushContext) -> None:
-        """Read WarnDuplicateBillNumber before export: reported in the connection status.
-        Our own vendor + number check applies whatever it says."""
+        """Read WarnDuplicateBillNumber (reported in the connection status; our own vendor
+        + number check applies whatever it says) and the closing date (payments are
+        refused at submission when dated in a closed period) before export."""
         try:
             prefs = ctx.client.preferences()
         except QboError:
@@ -140,15 +142,21 @@ class BillSpec:
             if nv.get("Name") == "WarnDuplicateBillNumber":
                 warn = str(nv.get("Value")).lower() == "true"
         entity = ctx.entity
-        if (
-            warn is None
-            or self.entities is None
-            or entity.preferences.warn_duplicate_bill_number == warn
+        seen = entity.preferences
+        closed = book_close_date(prefs)
+        if self.entities is None or (
+            (warn is None or seen.warn_duplicate_bill_number == warn)
+            and seen.book_close_date == closed
         ):
             return
         try:
             prefs_now = replace(
-                entity.preferences, warn_duplicate_bill_number=warn, checked_at=iso(self.clock())
+                seen,
+                warn_duplicate_bill_number=seen.warn_duplicate_bill_number
+                if warn is None
+                else warn,
+                book_close_date=closed,
+                checked_at=iso(self.clock()),
             )
             self.entities.update(
                 entity.org_id, entity.legal_entity_id, preferences=prefs_now.__dict__

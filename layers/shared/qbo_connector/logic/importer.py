@@ -36,7 +36,7 @@ from qbo_connector.logic.import_batches import (
     QueryResume,
     TypePass,
 )
-from qbo_connector.logic.ports import BillWriteBackPort, RecordStorePort
+from qbo_connector.logic.ports import BillWriteBackPort, PaymentWriteBackPort, RecordStorePort
 from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext, iso_now
 from qbo_connector.models.faults import (
     QboAuthenticationError,
@@ -160,9 +160,11 @@ class ImportEngine:
         min_time_left_ms: int = MIN_TIME_LEFT_MS,
         batch: bool = True,
         batch_pages: int = BATCH_PAGES,
+        payments: PaymentWriteBackPort | None = None,
     ) -> None:
         self._records = records
         self._bills = bills
+        self._payments_out = payments
         self._page = page_size
         self._batch = batch  # False: one query per request (the fallback's own path)
         self._batch_pages = batch_pages
@@ -339,6 +341,9 @@ class ImportEngine:
     ) -> None:
         if bills or bill_payments:
             self._bills.apply_payment_changes(ctx, bills, bill_payments)
+        if bill_payments and self._payments_out is not None:
+            # Ours, voided or deleted in QBO by the accountant, are recorded as voided.
+            self._payments_out.apply_changes(ctx, bill_payments)
 
     # -- queries (full / updated since) ---------------------------------------------------
 

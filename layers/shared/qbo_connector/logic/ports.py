@@ -22,6 +22,7 @@ from qbo_connector.models.bill import BillExport, Claim
 from qbo_connector.models.faults import QboError
 from qbo_connector.models.legal_entity import CompanyPreferences, LegalEntity
 from qbo_connector.models.oauth_attempt import Consumed, OAuthAttempt, PendingConnection
+from qbo_connector.models.payment import PaymentExport
 from qbo_connector.models.record import MasterRecord, RecordWrite, StoredState
 from qbo_connector.models.sync_run import SyncMode, SyncRun, Trigger
 from qbo_connector.models.tokens import TokenSet
@@ -73,7 +74,11 @@ class MasterDataPort(Protocol):
     """The imported master data (adapters.record_store): references by (type, QBO id)."""
 
     def lookup(
-        self, org_id: str, legal_entity_id: str, refs: Iterable[tuple[str, str]]
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        refs: Iterable[tuple[str, str]],
+        with_body: bool = False,
     ) -> dict[tuple[str, str], MasterRecord]: ...
 
 
@@ -96,6 +101,13 @@ class BillWriteBackPort(Protocol):
     def apply_payment_changes(
         self, ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
     ) -> int: ...
+
+
+class PaymentWriteBackPort(Protocol):
+    """What a sync run asks of the payment export (logic.payment_export)."""
+
+    def export_pending(self, ctx: Any) -> Any: ...
+    def apply_changes(self, ctx: Any, bill_payments: list[dict[str, Any]]) -> int: ...
 
 
 class BillLogPort(Protocol):
@@ -162,6 +174,47 @@ class BillLogPort(Protocol):
 class BillExportStorePort(BillLogPort, PushLogPort[BillExport], Protocol):
     """The whole export log: what the bill service uses (BillLogPort) and what the push
     engine uses (logic.push_engine.PushLogPort: pending, take, settle)."""
+
+
+class PaymentLogPort(PushLogPort[PaymentExport], Protocol):
+    """The payments' part of the export log (adapters.payment_store): records, waiting
+    for bills, voids, the QBO id map; and the push engine's intents (PushLogPort).
+    Every write that decides a payment's fate is conditional (False / StaleRecord)."""
+
+    def get(
+        self, org_id: str, legal_entity_id: str, ap_payment_id: str
+    ) -> PaymentExport | None: ...
+    def get_many(
+        self, org_id: str, legal_entity_id: str, ids: Iterable[str]
+    ) -> list[PaymentExport]: ...
+    def list_page(
+        self, org_id: str, legal_entity_id: str, state: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[PaymentExport], str | None]: ...
+    def ap_payment_for_qbo_payment(
+        self, org_id: str, legal_entity_id: str, qbo_bill_payment_id: str
+    ) -> str | None: ...
+    def void_ids(self, org_id: str, legal_entity_id: str, limit: int = 10_000) -> list[str]: ...
+    def put_pending(self, record: PaymentExport, now: int) -> None: ...
+    def drop_pending(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        key: str,
+        up_to_generation: int | None,
+        older_than: int | None = None,
+    ) -> None: ...
+    def create(self, record: PaymentExport) -> None: ...
+    def replace(self, record: PaymentExport, previous: PaymentExport) -> None: ...
+    def set_waiting(self, record: PaymentExport, waiting: dict[str, Any], now: int) -> bool: ...
+    def set_ready(self, record: PaymentExport, qbo_bills: dict[str, str], now: int) -> bool: ...
+    def cancel(self, record: PaymentExport, void: dict[str, Any], now: int) -> bool: ...
+    def request_void(self, record: PaymentExport, void: dict[str, Any], now: int) -> bool: ...
+    def settle_void(self, record: PaymentExport, void: dict[str, Any], now: int) -> bool: ...
+    def drop_void(self, org_id: str, legal_entity_id: str, ap_payment_id: str) -> None: ...
+    def set_bill_balances(self, record: PaymentExport, balances: dict[str, Any]) -> None: ...
+    def mark_exported(
+        self, record: PaymentExport, qbo_bill_payment_id: str, now: int, marked_by: dict[str, Any]
+    ) -> None: ...
 
 
 class ScheduleRulesPort(Protocol):
@@ -369,6 +422,10 @@ class QboClientPort(PushClientPort, Protocol):
     """
 
     def query(self, sql: str) -> dict[str, Any]: ...
+    def read(self, entity: str, entity_id: str) -> dict[str, Any]: ...
+    def void(
+        self, entity: str, entity_id: str, sync_token: str, request_id: str | None = None
+    ) -> dict[str, Any]: ...
     def batch_query(self, queries: Sequence[str]) -> Sequence[QueryAnswerPort]: ...
     def cdc(
         self, entities: Sequence[str], changed_since: str

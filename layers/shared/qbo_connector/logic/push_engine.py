@@ -40,7 +40,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from qbo_connector.models.faults import QboError, QboValidationError
@@ -279,9 +279,11 @@ class PushCounts:
     requeued: int = 0
     skipped: int = 0
     attachments: int = 0
+    # The keys this run recorded exported (recovered included), for a kind's follow-ups.
+    exported_keys: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "exported_keys"}
 
 
 class QboNotAnswering(Exception):
@@ -350,6 +352,8 @@ class PushEngine[R: PushRecord, P]:
     def _settle(self, record: R, owner: str, outcome: Outcome, counts: PushCounts) -> bool:
         if not self.log.settle(record, owner, outcome, self._now()):
             return False  # the lease was lost: the outcome is the new holder's to record
+        if isinstance(outcome, Exported):
+            counts.exported_keys.append(record.key)
         match outcome:
             case Exported(recovered=True):
                 counts.recovered += 1

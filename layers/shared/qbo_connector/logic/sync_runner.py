@@ -17,6 +17,7 @@ from qbo_connector.logic.ports import (
     BillWriteBackPort,
     CallCounterPort,
     LegalEntityStorePort,
+    PaymentWriteBackPort,
     QboClientPort,
     SyncQueuePort,
     SyncRunStorePort,
@@ -56,12 +57,14 @@ class SyncRunner[CounterT: CallCounterPort]:
         counter_factory: Callable[[], CounterT],
         clock: Callable[[], float] = time.time,
         lease_seconds: int = LEASE_SECONDS,
+        payments: PaymentWriteBackPort | None = None,
     ) -> None:
         self._entities = entities
         self._runs = runs
         self._queue = queue
         self._engine = engine
         self._bills = bills
+        self._payments = payments
         self._client_factory = client_factory
         self._counter_factory = counter_factory
         self._clock = clock
@@ -139,8 +142,7 @@ class SyncRunner[CounterT: CallCounterPort]:
             )
             if self._engine.run(ctx, handle) == CHECKPOINT:
                 return self._continue(handle, delay=0)
-            if profile.export_bills:
-                self._bills.export_pending(ctx)
+            self._write_back(ctx, profile)
             return self._finish(handle, fatal=None)
         except LeaseLost:
             logger.warning("sync lease lost", extra={"sync_id": sync_id})
@@ -186,7 +188,19 @@ class SyncRunner[CounterT: CallCounterPort]:
             clock=self._clock,
             profile=SyncProfile.from_dict(entity.sync_profile or {}),
         )
-        return str(self._bills.export_pending(ctx).as_dict())
+        return str(self._write_back(ctx, ctx.profile or SyncProfile(), job=True))
+
+    def _write_back(
+        self, ctx: SyncContext, profile: SyncProfile, job: bool = False
+    ) -> dict[str, Any]:
+        """Bills, then the payments of bills (a payment waits for its bills' export). An
+        export job (a submission's message) exports the bills whatever the profile says."""
+        out: dict[str, Any] = {}
+        if profile.export_bills or job:
+            out = self._bills.export_pending(ctx).as_dict()
+        if profile.export_payments and self._payments is not None:
+            out["payments"] = self._payments.export_pending(ctx).as_dict()
+        return out
 
     def _continue(self, handle: RunHandle, delay: int) -> str:
         run = handle.run

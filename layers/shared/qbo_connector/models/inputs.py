@@ -279,6 +279,113 @@ class BillBody(_Input):
     pdf: Annotated[PdfBody | None, _ref("The invoice PDF to attach to the bill")]
 
 
+# -- POST /legal-entities/{id}/payments ------------------------------------------------------
+
+
+class PaidBillBody(_Input):
+    """One bill the payment pays, and how much of it."""
+
+    in_words: ClassVar[str] = "a paid bill"
+
+    ap_invoice_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="The AP invoice id the bill was submitted with",
+            json_schema_extra={"pattern": ID_PATTERN},
+        ),
+    ]
+    amount: Annotated[
+        Amount, Field(description="The amount paid on this bill (partial payments allowed)")
+    ]
+
+
+class AppliedCreditBody(_Input):
+    """A vendor credit applied in the payment (it pays part of the bills)."""
+
+    in_words: ClassVar[str] = "an applied vendor credit"
+
+    vendor_credit_id: Annotated[QboId, Field(description="The QuickBooks id of the VendorCredit")]
+    amount: Annotated[Amount, Field(description="How much of the credit is applied")]
+
+
+class PaymentBody(_Input):
+    """An AP payment released to the payment provider and paid, to be recorded in
+    QuickBooks as one BillPayment. Submitting the same ap_payment_id again is idempotent."""
+
+    in_words: ClassVar[str] = "a payment"
+
+    ap_payment_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="The AP platform's id of the payment (the idempotency key)",
+            json_schema_extra={"pattern": ID_PATTERN},
+        ),
+    ]
+    vendor_id: Annotated[QboId, Field(description="The QuickBooks id of the vendor paid")]
+    payment_date: Annotated[
+        ApDate, Field(min_length=1, description="The date the payment was made, YYYY-MM-DD")
+    ]
+    amount: Annotated[
+        Amount,
+        Field(description="The money paid: the bills' amounts less the credits applied"),
+    ]
+    currency: Annotated[
+        str | None,
+        Field(
+            description="ISO 4217 code; the bills' and the vendor's currency (multicurrency)",
+            json_schema_extra={"pattern": CURRENCY_PATTERN},
+        ),
+    ] = None
+    exchange_rate: Annotated[
+        Amount | None,
+        _ref("Home-currency units per unit of currency, as the AP platform paid it"),
+    ]
+    method: Annotated[
+        Literal["check", "ach", "wire", "other", "credit_card", "virtual_card"],
+        Field(
+            description="How it was paid: check, ach, wire and other are recorded as checks "
+            "from a bank account; credit_card and virtual_card from a credit-card account"
+        ),
+    ] = "check"
+    bank_account_id: Annotated[
+        QboId | None, _ref("The Bank account paid from (default: the profile's)")
+    ]
+    card_account_id: Annotated[
+        QboId | None, _ref("The Credit Card account paid from (default: the profile's)")
+    ]
+    check_number: Annotated[
+        str | None, Field(max_length=21, description="The check number (checks only)")
+    ] = None
+    reference: Annotated[
+        str | None,
+        Field(max_length=100, description="The provider's reference (ACH trace, wire id)"),
+    ] = None
+    memo: Annotated[str | None, Field(max_length=3800, description="A private note")] = None
+    bills: Annotated[
+        list[PaidBillBody],
+        Field(min_length=1, max_length=100, description="The bills paid (1 to 100)"),
+        Advice("Split the payment."),
+    ]
+    vendor_credits: Annotated[
+        list[AppliedCreditBody] | None,
+        Field(max_length=50, description="Vendor credits applied (at most 50)"),
+    ] = None
+
+
+class VoidPaymentBody(_Input):
+    """Why the payment is voided (a returned cheque, a failed transfer)."""
+
+    in_words: ClassVar[str] = "a void"
+
+    reason: Annotated[
+        str | None, Field(max_length=500, description="Why it is voided, in words")
+    ] = None
+
+
 # -- PUT /legal-entities/{id}/sync-schedule --------------------------------------------------
 
 _TIMEZONE_ADVICE = Advice('Use an IANA time zone name such as "America/Vancouver".')
@@ -491,6 +598,30 @@ class MarkBillExportedEvent(_OpsEvent):
     ] = None
 
 
+class MarkPaymentExportedEvent(_OpsEvent):
+    """Record a duplicate payment as exported against the QuickBooks bill payment it is."""
+
+    action: Literal["mark_payment_exported"] = "mark_payment_exported"
+    org_id: OrgId
+    legal_entity_id: LegalEntityId
+    ap_payment_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="The AP payment found to be a duplicate",
+            json_schema_extra={"pattern": ID_PATTERN},
+        ),
+    ]
+    qbo_bill_payment_id: Annotated[
+        QboId | None,
+        _ref("The QuickBooks bill payment it is (default: the one the duplicate check found)"),
+    ]
+    operator: Annotated[
+        str | None, Field(description="Who marks it (kept with the payment; default ops)")
+    ] = None
+
+
 class PutSyncProfileEvent(_OpsEvent):
     """Create the API Sync Profile, or update the settings given (the others are kept)."""
 
@@ -504,7 +635,8 @@ class PutSyncProfileEvent(_OpsEvent):
         dict[str, Any] | None,
         _ref(
             "The settings: object_types, export_bills, import_payments, include_inactive, "
-            "account_types"
+            "account_types, export_payments, payment_bank_account_id, "
+            "payment_card_account_id, vendor_credits"
         ),
     ]
 
@@ -547,6 +679,7 @@ OpsEvent = Annotated[
     | MarkBillExportedEvent
     | MigrateSchedulesEvent
     | PutSyncProfileEvent
+    | MarkPaymentExportedEvent
     | RegisterLegalEntityEvent
     | ResetLegalEntityEvent
     | ShowLegalEntityEvent

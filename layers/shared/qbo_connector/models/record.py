@@ -29,6 +29,8 @@ class MasterRecord:
     name: str | None
     active: bool
     deleted: bool
+    # The QBO object as imported, when asked for (`MasterDataPort.lookup(with_body=True)`).
+    data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

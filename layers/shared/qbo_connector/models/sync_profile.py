@@ -6,6 +6,7 @@ reports every problem with the field it concerns, so one correction fixes them a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +38,16 @@ ACCOUNT_TYPES = frozenset(
     }
 )
 
+VENDOR_CREDIT_POLICIES = ("as_submitted", "refuse")
+_QBO_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
 _KNOWN_KEYS = {
     "object_types",
     "export_bills",
+    "export_payments",
+    "payment_bank_account_id",
+    "payment_card_account_id",
+    "vendor_credits",
     "import_payments",
     "include_inactive",
     "account_types",
@@ -51,6 +59,13 @@ class SyncProfile:
     object_types: tuple[str, ...] = DEFAULT_OBJECT_TYPES
     export_bills: bool = False
     import_payments: bool = False
+    # AP-released payments out as BillPayments (needs export_bills), paid by default from
+    # these accounts (a payment may name its own), applying vendor credits as submitted
+    # or refusing payments that apply any.
+    export_payments: bool = False
+    payment_bank_account_id: str | None = None
+    payment_card_account_id: str | None = None
+    vendor_credits: str = "as_submitted"
     # Inactive records are imported too, so the coding screens can show them as such
     # and a deactivation in QBO is reflected; false imports active records only.
     include_inactive: bool = True
@@ -67,7 +82,12 @@ class SyncProfile:
             "import_payments": self.import_payments,
             "include_inactive": self.include_inactive,
             "account_types": list(self.account_types),
+            "export_payments": self.export_payments,
+            "vendor_credits": self.vendor_credits,
         }
+        for name in ("payment_bank_account_id", "payment_card_account_id"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
         if self.updated_at:
             out["updated_at"] = self.updated_at
         if self.updated_by:
@@ -83,6 +103,10 @@ class SyncProfile:
             import_payments=bool(data.get("import_payments", False)),
             include_inactive=bool(data.get("include_inactive", True)),
             account_types=tuple(data.get("account_types") or ()),
+            export_payments=bool(data.get("export_payments", False)),
+            payment_bank_account_id=data.get("payment_bank_account_id"),
+            payment_card_account_id=data.get("payment_card_account_id"),
+            vendor_credits=str(data.get("vendor_credits") or "as_submitted"),
             updated_at=data.get("updated_at"),
             updated_by=data.get("updated_by"),
         )
@@ -138,6 +162,36 @@ def _names(
     return tuple(out)
 
 
+def _qbo_id(
+    data: dict[str, Any], key: str, default: str | None, problems: list[dict[str, str]]
+) -> str | None:
+    value = data.get(key, default)
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _QBO_ID.fullmatch(value):
+        problems.append(
+            {"field": key, "message": f'{key} must be a QuickBooks account id such as "35".'}
+        )
+        return default
+    return value
+
+
+def _choice(
+    data: dict[str, Any],
+    key: str,
+    allowed: tuple[str, ...],
+    default: str,
+    problems: list[dict[str, str]],
+) -> str:
+    value = data.get(key, default)
+    if value not in allowed:
+        problems.append({"field": key, "message": f"{key} must be one of {', '.join(allowed)}."})
+        return default
+    return str(value)
+
+
 def parse_profile(data: Any, base: SyncProfile | None = None) -> SyncProfile:
     """Validate a profile from an ops event; `base` supplies the values not given (update).
 
@@ -174,7 +228,25 @@ def parse_profile(data: Any, base: SyncProfile | None = None) -> SyncProfile:
         import_payments=_bool(data, "import_payments", base.import_payments, problems),
         include_inactive=_bool(data, "include_inactive", base.include_inactive, problems),
         account_types=account_types,
+        export_payments=_bool(data, "export_payments", base.export_payments, problems),
+        payment_bank_account_id=_qbo_id(
+            data, "payment_bank_account_id", base.payment_bank_account_id, problems
+        ),
+        payment_card_account_id=_qbo_id(
+            data, "payment_card_account_id", base.payment_card_account_id, problems
+        ),
+        vendor_credits=_choice(
+            data, "vendor_credits", VENDOR_CREDIT_POLICIES, base.vendor_credits, problems
+        ),
     )
+    if profile.export_payments and not profile.export_bills:
+        problems.append(
+            {
+                "field": "export_payments",
+                "message": "export_payments pays exported bills; turn export_bills on too, "
+                "or turn export_payments off.",
+            }
+        )
     if profile.account_types and "Account" not in profile.object_types:
         problems.append(
             {

@@ -9,6 +9,7 @@ exactly as the importer stores it (pk `{org}#{le}#{type}`, sk QBO Id, name, acti
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import sys
@@ -29,6 +30,7 @@ from local_stack.bootstrap import template_resources  # noqa: E402
 from qbo_connector.adapters import aws  # noqa: E402
 from qbo_connector.adapters.bill_export_store import BillExportStore  # noqa: E402
 from qbo_connector.adapters.invoice_documents import InvoiceDocuments  # noqa: E402
+from qbo_connector.adapters.payment_store import PaymentStore  # noqa: E402
 from qbo_connector.adapters.qbo_client import (  # noqa: E402
     CallCounter,
     QboClient,
@@ -37,6 +39,7 @@ from qbo_connector.adapters.qbo_client import (  # noqa: E402
 )
 from qbo_connector.adapters.record_store import RecordStore  # noqa: E402
 from qbo_connector.logic.bill_export import BillExportService  # noqa: E402
+from qbo_connector.logic.payment_export import PaymentExportService  # noqa: E402
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity  # noqa: E402
 from qbo_sandbox.server import SandboxServer  # noqa: E402
 from tests.moto_server import moto_server, reset_moto  # noqa: E402
@@ -171,6 +174,44 @@ class World:
         return Ctx(self.org_id, self.le_id, self.entity, client, client.counter, FakeRun(),
                    self.clock, sync_id=f"sync-{next(_ids)}")
 
+    def payments(self, **kw: Any) -> PaymentExportService:
+        """The payment export over the same tables, with payments turned on in the profile
+        (default accounts: Checking and Mastercard)."""
+        self.entity.sync_profile = {
+            "export_bills": True,
+            "export_payments": True,
+            "payment_bank_account_id": self.id_of("Account", "Checking"),
+            "payment_card_account_id": self.id_of("Account", "Mastercard"),
+            **(self.entity.sync_profile or {}),
+        }
+        return PaymentExportService(PaymentStore(), BillExportStore(), RecordStore(),
+                                    clock=self.clock, **kw)
+
+    def exported_bill(self, ap_id: str, number: str, amount: str = "125.50",
+                      **extra: Any) -> dict[str, Any]:
+        """Submit a bill and export it; answers its view (qbo_bill_id...)."""
+        self.service.submit(self.entity, self.invoice(ap_id, number, amount=amount, **extra))
+        self.service.export_pending(self.ctx())
+        return self.service.show(self.entity, ap_id)
+
+    def payment(self, ap_payment_id: str, bills: list[tuple[str, str]], **extra: Any
+                ) -> dict[str, Any]:
+        """A payment body: [(ap_invoice_id, amount)], the amount their sum less credits."""
+        from decimal import Decimal
+        credits = extra.pop("vendor_credits", None) or []
+        total = sum(Decimal(a) for _, a in bills) - sum(Decimal(c["amount"]) for c in credits)
+        body: dict[str, Any] = {
+            "ap_payment_id": ap_payment_id,
+            "vendor_id": self.id_of("Vendor", "Norton Lumber and Building Materials"),
+            "payment_date": "2025-11-05",
+            "amount": str(total),
+            "bills": [{"ap_invoice_id": i, "amount": a} for i, a in bills],
+        }
+        if credits:
+            body["vendor_credits"] = credits
+        body.update(extra)
+        return body
+
     def id_of(self, kind: str, name: str) -> str:
         return self.names[kind][name]
 
@@ -213,7 +254,7 @@ def seed_master_data(server: SandboxServer, realm: str, org: str, le: str
                 batch.put_item(Item={
                     "pk": f"{org}#{le}#{kind}", "sk": str(obj["Id"]), "name": str(name),
                     "active": obj.get("Active", True) is not False, "deleted": False,
-                    "body": "{}"})
+                    "body": json.dumps(obj, separators=(",", ":"))})
     return names
 
 

@@ -65,8 +65,12 @@ from qbo_connector.observability import logger
 PAYING_ACCOUNT_TYPES = {"Check": "Bank", "CreditCard": "Credit Card"}
 
 
-def void_request_id(org_id: str, legal_entity_id: str, ap_payment_id: str, payment_id: str) -> str:
-    return "void-" + digest(org_id, legal_entity_id, ap_payment_id, payment_id)[:32]
+def void_request_id(
+    org_id: str, legal_entity_id: str, ap_payment_id: str, payment_id: str, attempt: int
+) -> str:
+    """One void intent: a void asked again after QBO refused it is a new intent (QBO
+    would replay its refusal to the old requestid)."""
+    return "void-" + digest(org_id, legal_entity_id, ap_payment_id, payment_id, str(attempt))[:32]
 
 
 class PaymentExportService:
@@ -419,6 +423,7 @@ class PaymentExportService:
         elif record.state == ExportState.EXPORTED:
             if (record.void or {}).get("state") == VoidState.REQUESTED:
                 return record.view()
+            void["attempt"] = int((record.void or {}).get("attempt", 0)) + 1
             if not self.store.request_void(record, void, now):
                 raise self._raced(ap_payment_id)
             self._enqueue(entity)
@@ -461,7 +466,11 @@ class PaymentExportService:
                         record.qbo_bill_payment_id,
                         str(current.get("SyncToken", "0")),
                         request_id=void_request_id(
-                            org_id, legal_entity_id, record.key, record.qbo_bill_payment_id
+                            org_id,
+                            legal_entity_id,
+                            record.key,
+                            record.qbo_bill_payment_id,
+                            int(void.get("attempt", 1)),
                         ),
                     )
             except QboValidationError as fault:

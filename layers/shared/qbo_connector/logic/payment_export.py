@@ -405,7 +405,7 @@ class PaymentExportService:
         at once; an exported one is voided in QBO by the worker, exactly once."""
         record = self._get(entity, ap_payment_id)
         now = int(self.clock())
-        void = {"state": str(VoidState.REQUESTED), "requested_at": iso(now)}
+        void: dict[str, Any] = {"state": str(VoidState.REQUESTED), "requested_at": iso(now)}
         if reason:
             void["reason"] = reason
         status = record.status

@@ -232,6 +232,7 @@ def test_a_payment_is_voided_exactly_once_and_the_bill_opens_again(make_world: A
     view = payments.show(world.entity, "pay-1")
     assert view["state"] == "voided" and view["void"]["reason"] == "Cheque returned"
     assert balance(world, bill["qbo_bill_id"]) == Decimal("40.00")
+    assert view["bill_balances"]["inv-1"]["balance"] == 40.0  # read back after the void
     assert world.service.show(world.entity, "inv-1")["payment"]["state"] == "unpaid"
     again = world.ctx()
     payments.export_pending(again)

@@ -237,3 +237,11 @@ class NoWrites:
 
     def preferences(self) -> dict[str, Any]:
         raise AssertionError("the import does not read preferences")
+
+    def read(self, entity: str, entity_id: str) -> dict[str, Any]:
+        raise AssertionError("the import reads through query and batch_query")
+
+    def void(
+        self, entity: str, entity_id: str, sync_token: str, request_id: str | None = None
+    ) -> dict[str, Any]:
+        raise AssertionError("the import never writes")

@@ -448,7 +448,7 @@ class PaymentExportService:
         )
 
     def _do_voids(self, ctx: SyncContext, counts: dict[str, int]) -> list[str]:
-        """Requested voids, in QBO: answers the QBO bill ids whose balance changed."""
+        """Requested voids, in QBO: answers the keys of the payments voided."""
         org_id, legal_entity_id = ctx.org_id, ctx.legal_entity_id
         ids = self.store.void_ids(org_id, legal_entity_id)
         touched: list[str] = []
@@ -500,7 +500,7 @@ class PaymentExportService:
             void.update(state=str(VoidState.VOIDED), voided_at=iso(now))
             self.store.settle_void(record, void, now)
             counts["voided"] = counts.get("voided", 0) + 1
-            touched += list((record.qbo_bills or {}).values())
+            touched.append(record.key)
         return touched
 
     # -- the sync run's payment step ---------------------------------------------------------
@@ -510,8 +510,8 @@ class PaymentExportService:
         self._ready_waiting(ctx)
         counts = self.engine.run(ctx)
         extra: dict[str, int] = {}
-        touched = self._do_voids(ctx, extra)
-        self._read_back(ctx, counts.exported_keys, touched)
+        voided = self._do_voids(ctx, extra)
+        self._read_back(ctx, [*counts.exported_keys, *voided])
         ctx.run.progress(
             "BillPayment",
             status="done",
@@ -544,16 +544,16 @@ class PaymentExportService:
             elif ready.waiting != record.waiting:
                 self.store.set_waiting(record, ready.waiting or {}, now)
 
-    def _read_back(self, ctx: SyncContext, keys: list[str], also: list[str]) -> None:
-        """The paid bills' Balance from QBO into their payment state (one query per 100
-        bills), after this run's exports and voids."""
+    def _read_back(self, ctx: SyncContext, keys: list[str]) -> None:
+        """The paid bills' Balance from QBO into their payment state and the payments'
+        `bill_balances` (one query per 100 bills), after this run's exports and voids."""
         org_id, legal_entity_id = ctx.org_id, ctx.legal_entity_id
         exported = [
             r
             for r in self.store.get_many(org_id, legal_entity_id, keys)
             if r.state == ExportState.EXPORTED
         ]
-        bill_ids = sorted({*also, *(i for r in exported for i in (r.qbo_bills or {}).values())})
+        bill_ids = sorted({i for r in exported for i in (r.qbo_bills or {}).values()})
         if not bill_ids:
             return
         try:

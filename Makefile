@@ -54,6 +54,7 @@ bench: install
 	$(PY) -m bench.sandbox_pages
 	$(PY) -m bench.import
 	$(PY) -m bench.export
+	$(PY) -m bench.payments
 	$(PY) -m bench.schedules
 	$(PY) -m bench.cold_start
 

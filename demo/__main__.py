@@ -336,6 +336,154 @@ class Demo:
                 f"balance {payment.get('balance')}."
             )
 
+    def payments(self) -> None:
+        step("Released AP payments become QBO Bill Payments; a returned cheque is voided")
+        control = self.stack.sandbox.sandbox  # type: ignore[union-attr]
+        _, accounts = self.call(
+            "GET", f"/legal-entities/{LE}/records/Account", params={"limit": 100}
+        )
+        checking = next(a["id"] for a in accounts["items"] if a["name"] == "Checking")
+        with open("events/ops-put-sync-profile.json") as sample:
+            event = json.load(sample)
+        event.update(
+            org_id=ORG,
+            legal_entity_id=LE,
+            profile={"export_payments": True, "payment_bank_account_id": checking},
+        )
+        self.ops(event)
+        say(f"Support turns on export_payments; payments are paid from Checking ({checking}).")
+
+        # The open vendor credit RMA-881 in QuickBooks names its vendor: Norton Lumber.
+        credit = next(
+            c
+            for c in control.list_objects(REALM, "VendorCredit")
+            if c.get("DocNumber") == "RMA-881"
+        )
+        norton = credit["VendorRef"]["value"]
+        norton_name = control.get_object(REALM, "Vendor", norton)["DisplayName"]
+        say(
+            f"QuickBooks holds an open vendor credit RMA-881 of {norton_name} "
+            f"(VendorCredit {credit['Id']}, balance {credit['Balance']:.2f})."
+        )
+        expense = next(
+            a["id"]
+            for a in accounts["items"]
+            if (a.get("data") or {}).get("AccountType") == "Expense"
+            or "Expense" in str(a.get("name"))
+        )
+        lumber = {
+            "ap_invoice_id": "ap-5",
+            "vendor_id": norton,
+            "invoice_number": "NL-4410",
+            "invoice_date": "2026-11-20",
+            "due_date": "2026-12-20",
+            "memo": "Demo NL-4410",
+            "lines": [{"amount": "180.00", "account_id": expense, "description": "Lumber"}],
+        }
+        status, body = self.call("POST", f"/legal-entities/{LE}/bills", self.service, json=lumber)
+        say(f"Submitted ap-5 ({norton_name}, NL-4410, 180.00): HTTP {status} {body['state']}")
+        _, ellis = self.call("GET", f"/legal-entities/{LE}/bills/ap-2", self.service)
+        ellis_vendor = ellis["vendor_id"]
+
+        payments = [
+            {
+                "ap_payment_id": "appay-1",
+                "vendor_id": ellis_vendor,
+                "payment_date": "2026-11-25",
+                "amount": "200.00",
+                "method": "check",
+                "check_number": "10452",
+                "memo": "November run",
+                "bills": [{"ap_invoice_id": "ap-2", "amount": "200.00"}],
+            },
+            {
+                "ap_payment_id": "appay-2",
+                "vendor_id": norton,
+                "payment_date": "2026-11-25",
+                "amount": "155.00",
+                "method": "ach",
+                "reference": "ACH-7781",
+                "memo": "November run",
+                "bills": [{"ap_invoice_id": "ap-5", "amount": "180.00"}],
+                "vendor_credits": [{"vendor_credit_id": credit["Id"], "amount": "25.00"}],
+            },
+        ]
+        say("The AP platform releases two payments (as the service, POST .../payments):")
+        say("  appay-1: a check of 200.00 for ap-2 (310.50): a partial payment;")
+        say("  appay-2: an ACH transfer of 155.00 for ap-5 (180.00), RMA-881's 25.00 applied.")
+        for pay in payments:
+            status, body = self.call(
+                "POST", f"/legal-entities/{LE}/payments", self.service, json=pay
+            )
+            assert status == 202, body
+            say(f"Submitted {pay['ap_payment_id']}: HTTP {status} {body['state']}")
+        status, body = self.call(
+            "POST", f"/legal-entities/{LE}/payments", self.service, json=payments[0]
+        )
+        say(f"Submitted appay-1 again, the same body: HTTP {status} {body['state']} (no second).")
+
+        def shown(pay_id: str) -> dict[str, Any]:
+            _, body = self.call("GET", f"/legal-entities/{LE}/payments/{pay_id}", self.service)
+            return dict(body)
+
+        def exported() -> tuple[bool, str]:
+            states = [shown(p["ap_payment_id"])["state"] for p in payments]
+            done = sum(s not in ("queued", "waiting_for_bills", "exporting") for s in states)
+            return done == len(states), f"exporting payments: {done}/{len(states)} final"
+
+        assert wait_for(exported), "the payments were not exported"
+        rows = []
+        for pay in payments:
+            got = shown(pay["ap_payment_id"])
+            balances = got.get("bill_balances") or {}
+            bills = ", ".join(b["ap_invoice_id"] for b in got["bills"])
+            credits = " less credit 25.00" if got.get("vendor_credits") else ""
+            rows.append(
+                {
+                    "payment": got["ap_payment_id"],
+                    "bills": bills + credits,
+                    "amount": got["amount"],
+                    "state": got["state"],
+                    "qbo bill payment": got.get("qbo_bill_payment_id", ""),
+                    "balance after": ", ".join(
+                        f"{ap} {b['balance']:.2f}" for ap, b in balances.items()
+                    ),
+                }
+            )
+        table(rows, ["payment", "bills", "amount", "state", "qbo bill payment", "balance after"])
+        left = control.get_object(REALM, "VendorCredit", credit["Id"])["Balance"]
+        say(f"RMA-881 is used up in QuickBooks: its balance is {left:.2f}.")
+
+        status, body = self.call(
+            "POST",
+            f"/legal-entities/{LE}/payments/appay-1/void",
+            self.service,
+            json={"reason": "Cheque 10452 returned by the bank"},
+        )
+        say(
+            f"Cheque 10452 comes back: void appay-1: HTTP {status}, void "
+            f"{(body.get('void') or {}).get('state')}; the worker voids it in QuickBooks."
+        )
+
+        def voided() -> tuple[bool, str]:
+            state = shown("appay-1")["state"]
+            return state == "voided", f"appay-1 {state}"
+
+        assert wait_for(voided), "appay-1 was not voided"
+        got = shown("appay-1")
+        qbo_payment = control.get_object(REALM, "BillPayment", got["qbo_bill_payment_id"])
+        bill = control.get_object(REALM, "Bill", ellis["qbo_bill_id"])
+        _, ap2 = self.call("GET", f"/legal-entities/{LE}/bills/ap-2", self.service)
+        say(
+            f"appay-1 is {got['state']} ({got['void'].get('reason')}); Bill Payment "
+            f"{got['qbo_bill_payment_id']} is now {qbo_payment['TotalAmt']:.2f} in QuickBooks."
+        )
+        say(
+            f"ap-2 (Bill {ellis['qbo_bill_id']}) is open again: balance {bill['Balance']:.2f} "
+            f"of {bill['TotalAmt']:.2f} in QuickBooks; our bill shows "
+            f"{(ap2.get('payment') or {}).get('state')}."
+        )
+
     def wait_idle(self) -> None:
         def idle() -> tuple[bool, str]:
             _, history = self.call("GET", f"/legal-entities/{LE}/syncs", params={"limit": 1})
@@ -364,7 +512,11 @@ def main() -> int:
         demo.incremental()
         demo.schedule()
         demo.bills()
-        print("\nDone: connected, synced, scheduled, exported. The local stack is stopped.")
+        demo.payments()
+        print(
+            "\nDone: connected, synced, scheduled, exported bills and payments. "
+            "The local stack is stopped."
+        )
     return 0
 
 

@@ -99,6 +99,10 @@ def test_template_declares_the_contracted_functions_and_routes() -> None:
         "POST /legal-entities/{id}/bills",
         "GET /legal-entities/{id}/bills",
         "GET /legal-entities/{id}/bills/{apInvoiceId}",
+        "POST /legal-entities/{id}/payments",
+        "GET /legal-entities/{id}/payments",
+        "GET /legal-entities/{id}/payments/{apPaymentId}",
+        "POST /legal-entities/{id}/payments/{apPaymentId}/void",
     }
     (binding,) = t.sqs_bindings()
     assert (binding.function_id, binding.queue_id, binding.batch_size) == (

@@ -212,6 +212,10 @@ class World:
         body.update(extra)
         return body
 
+    def reimport(self) -> None:
+        """The master data again, as a sync would after the accountant added records."""
+        self.names = seed_master_data(self.server, self.realm, self.org_id, self.le_id)
+
     def id_of(self, kind: str, name: str) -> str:
         return self.names[kind][name]
 
@@ -261,11 +265,13 @@ def seed_master_data(server: SandboxServer, realm: str, org: str, le: str
 @pytest.fixture()
 def make_world(aws_env: None, sandbox_server: SandboxServer
                ) -> Callable[..., World]:
-    def build(warn_duplicate_bill_number: bool = True, **service_kw: Any) -> World:
+    def build(warn_duplicate_bill_number: bool = True, multicurrency: bool = False,
+              **service_kw: Any) -> World:
         sandbox = sandbox_server.sandbox
         sandbox.set_limits(enabled=False)
         sandbox.clear_faults()
-        company = sandbox.create_company(warn_duplicate_bill_number=warn_duplicate_bill_number)
+        company = sandbox.create_company(warn_duplicate_bill_number=warn_duplicate_bill_number,
+                                         multicurrency=multicurrency)
         n = next(_ids)
         org, le = f"org{n}", f"le{n}"
         entity = LegalEntity(org_id=org, legal_entity_id=le, name=f"Entity {n}",

@@ -350,3 +350,33 @@ def test_listing_filters_by_state(make_world: Any) -> None:
     assert [p["ap_payment_id"] for p in waiting] == ["pay-2"]
     with pytest.raises(InvalidInput):
         payments.list_page(world.entity, "paid", 50, None)
+
+
+def test_a_multicurrency_payment_at_the_ap_platforms_exchange_rate(make_world: Any) -> None:
+    world = make_world(multicurrency=True)
+    world.entity.preferences.home_currency = "USD"
+    world.sandbox.create_object(world.realm, "Vendor", {"DisplayName": "Maple Supplies",
+                                                        "CurrencyRef": {"value": "CAD"}})
+    world.reimport()
+    payments = world.payments()
+    maple = world.id_of("Vendor", "Maple Supplies")
+    bill = world.exported_bill("inv-cad", "CAD-1", amount="100.00", vendor="Maple Supplies",
+                               currency="CAD")
+    assert bill["state"] == "exported", bill
+    # Paid in the vendor's and the bill's currency, at the rate the AP platform paid.
+    with pytest.raises(InvalidInput) as refused:
+        payments.submit(world.entity, world.payment("pay-usd", [("inv-cad", "40.00")],
+                                                    vendor_id=maple, currency="USD"))
+    assert refused.value.field == "currency" and refused.value.code == "currency_mismatch"
+    with pytest.raises(InvalidInput) as refused:
+        payments.submit(world.entity, world.payment("pay-rate", [("inv-cad", "40.00")],
+                                                    vendor_id=maple, exchange_rate="0.75"))
+    assert refused.value.field == "exchange_rate"
+    payments.submit(world.entity, world.payment("pay-cad", [("inv-cad", "40.00")],
+                                                vendor_id=maple, currency="CAD",
+                                                exchange_rate="0.7512"))
+    payments.export_pending(world.ctx())
+    assert payments.show(world.entity, "pay-cad")["state"] == "exported"
+    qbo = ours_in_qbo(world, "pay-cad")[0]
+    assert qbo["CurrencyRef"]["value"] == "CAD" and qbo["ExchangeRate"] == 0.7512
+    assert balance(world, bill["qbo_bill_id"]) == Decimal("60.00")

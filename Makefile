@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock layers/shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install test lint layers typecheck cfn-lint pytest demo up bench lock build validate clean
+.PHONY: install test lint layers typecheck cfn-lint built-layer pytest demo up bench lock build validate clean
 
 install: $(STAMP)
 
@@ -31,6 +31,12 @@ typecheck: install
 cfn-lint: install
 	$(VENV)/bin/cfn-lint template.yaml
 
+# The layer as it ships, by its own Makefile (what `sam build` runs), for this machine:
+# the lock test then compares a built layer with the test environment and the build
+# test checks its .pyc. Dependencies are fetched again only when the pins change.
+built-layer: install
+	$(PY) -c "from bench.cold_start import DEFAULT_LAYER, build_layer; build_layer(DEFAULT_LAYER)"
+
 # moto keeps its AWS state per process and some suites reset it, so each suite
 # runs in a process of its own (module names stay distinct: one session can
 # still import them all, e.g. `pytest tests`).
@@ -42,7 +48,7 @@ pytest: install
 	  echo "== pytest $$suite"; $(PY) -m pytest -q $$suite; done
 
 # The README's test command; .ci/run calls exactly this.
-test: lint layers typecheck cfn-lint pytest
+test: lint layers typecheck cfn-lint built-layer pytest
 
 demo: install
 	$(PY) -m demo
@@ -75,6 +81,8 @@ $(SAM_VENV)/bin/sam:
 
 build: $(SAM_VENV)/bin/sam
 	$(SAM) build
+	BUILT_LAYER=.aws-sam/build/SharedLayer/python $(PY) -m pytest -q \
+	  tests/test_layer_lock.py tests/test_layer_build.py
 
 validate: $(SAM_VENV)/bin/sam
 	$(SAM) validate --lint

@@ -59,6 +59,7 @@ up: install
 bench: install
 	$(PY) -m bench.sandbox_pages
 	$(PY) -m bench.import
+	$(PY) -m bench.import --objects 100000 --first-only
 	$(PY) -m bench.export
 	$(PY) -m bench.payments
 	$(PY) -m bench.schedules

@@ -11,6 +11,7 @@ from qbo_connector.api.routes import (
     connection_start,
     legal_entities,
     oauth_callback,
+    payments,
     records,
     sync_history,
     sync_schedule,
@@ -19,7 +20,7 @@ from qbo_connector.api.routes import (
 )
 
 ENTITY_API_ROUTERS: list[Router] = [legal_entities.router, sync_schedule.router, bills.router]
-ENTITY_API_ROUTERS += [sync_history.router, records.router]
+ENTITY_API_ROUTERS += [payments.router, sync_history.router, records.router]
 MANUAL_SYNC_ROUTERS: list[Router] = [syncs.router]
 ALL_ROUTERS: list[Router] = [
     connection_start.router,

@@ -23,6 +23,7 @@ def routers() -> list[Router]:
         records,
         sync_history,
         sync_schedule,
+        vendor_credits,
     )
 
     return [
@@ -30,6 +31,7 @@ def routers() -> list[Router]:
         sync_schedule.router,
         bills.router,
         payments.router,
+        vendor_credits.router,
         sync_history.router,
         records.router,
     ]

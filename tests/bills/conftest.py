@@ -40,6 +40,8 @@ from qbo_connector.adapters.qbo_client import (  # noqa: E402
 from qbo_connector.adapters.record_store import RecordStore  # noqa: E402
 from qbo_connector.logic.bill_export import BillExportService  # noqa: E402
 from qbo_connector.logic.payment_export import PaymentExportService  # noqa: E402
+from qbo_connector.logic.vendor_credits import VendorCreditService  # noqa: E402
+from qbo_connector.models.bill import VENDOR_CREDIT  # noqa: E402
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity  # noqa: E402
 from qbo_sandbox.server import SandboxServer  # noqa: E402
 from tests.moto_server import moto_server, reset_moto  # noqa: E402
@@ -184,8 +186,32 @@ class World:
             "payment_card_account_id": self.id_of("Account", "Mastercard"),
             **(self.entity.sync_profile or {}),
         }
+        kw.setdefault("credits", BillExportStore(kind=VENDOR_CREDIT))
         return PaymentExportService(PaymentStore(), BillExportStore(), RecordStore(),
                                     clock=self.clock, **kw)
+
+    def credits(self, **kw: Any) -> VendorCreditService:
+        """The credit-note export over the same tables (export_vendor_credits on)."""
+        self.entity.sync_profile = {**(self.entity.sync_profile or {}),
+                                    "export_vendor_credits": True}
+        return VendorCreditService(BillExportService(
+            BillExportStore(kind=VENDOR_CREDIT), RecordStore(), InvoiceDocuments(),
+            clock=self.clock, kind=VENDOR_CREDIT, **kw))
+
+    def credit(self, ap_id: str, number: str, amount: str = "25.00",
+               vendor: str = "Norton Lumber and Building Materials", **extra: Any
+               ) -> dict[str, Any]:
+        """A credit note body."""
+        body: dict[str, Any] = {
+            "ap_credit_id": ap_id,
+            "vendor_id": self.id_of("Vendor", vendor),
+            "credit_number": number,
+            "credit_date": "2025-10-15",
+            "lines": [{"amount": amount, "account_id": self.id_of("Account", "Advertising"),
+                       "description": "Returned flyers"}],
+        }
+        body.update(extra)
+        return body
 
     def exported_bill(self, ap_id: str, number: str, amount: str = "125.50",
                       **extra: Any) -> dict[str, Any]:

@@ -103,6 +103,9 @@ def test_template_declares_the_contracted_functions_and_routes() -> None:
         "GET /legal-entities/{id}/payments",
         "GET /legal-entities/{id}/payments/{apPaymentId}",
         "POST /legal-entities/{id}/payments/{apPaymentId}/void",
+        "POST /legal-entities/{id}/vendor-credits",
+        "GET /legal-entities/{id}/vendor-credits",
+        "GET /legal-entities/{id}/vendor-credits/{apCreditId}",
     }
     (binding,) = t.sqs_bindings()
     assert (binding.function_id, binding.queue_id, binding.batch_size) == (

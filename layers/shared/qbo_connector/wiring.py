@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from qbo_connector.logic.sync_schedule_service import SyncScheduleService
     from qbo_connector.logic.sync_service import SyncService
     from qbo_connector.logic.token_upkeep import TokenUpkeep
+    from qbo_connector.logic.vendor_credits import VendorCreditService
     from qbo_connector.logic.webhooks import WebhookService
     from qbo_connector.models.legal_entity import LegalEntity
 
@@ -141,6 +142,27 @@ def bill_export_service() -> BillExportService:
 
 
 @lru_cache(maxsize=1)
+def vendor_credit_service() -> VendorCreditService:
+    """Credit notes (logic.vendor_credits): the bill export's machinery, VENDOR_CREDIT kind."""
+    from qbo_connector.adapters.bill_export_store import BillExportStore
+    from qbo_connector.adapters.invoice_documents import InvoiceDocuments
+    from qbo_connector.adapters.sync_queue import SyncQueue
+    from qbo_connector.logic.bill_export import BillExportService
+    from qbo_connector.logic.vendor_credits import VendorCreditService
+    from qbo_connector.models.bill import VENDOR_CREDIT
+
+    return VendorCreditService(
+        BillExportService(
+            BillExportStore(kind=VENDOR_CREDIT),
+            record_store(),
+            InvoiceDocuments(),
+            queue=SyncQueue() if get_settings().sync_queue_url else None,
+            kind=VENDOR_CREDIT,
+        )
+    )
+
+
+@lru_cache(maxsize=1)
 def payment_export_service() -> PaymentExportService:
     """Payment export (logic.payment_export) over the export-log table and the sync queue."""
     from qbo_connector.adapters.bill_export_store import BillExportStore
@@ -153,6 +175,7 @@ def payment_export_service() -> PaymentExportService:
         BillExportStore(),
         record_store(),
         queue=SyncQueue() if get_settings().sync_queue_url else None,
+        credits=vendor_credit_service().store,
     )
 
 
@@ -197,6 +220,7 @@ def sync_runner() -> SyncRunner[CallCounter]:
         client_factory=lambda entity, counter: qbo_client_for(entity, counter),
         counter_factory=CallCounter,
         payments=payment_export_service(),
+        credits=vendor_credit_service(),
     )
 
 

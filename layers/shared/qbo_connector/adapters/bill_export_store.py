@@ -28,9 +28,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from qbo_connector.adapters.dynamo import is_condition_failure, to_dynamo
-from qbo_connector.adapters.push_log_table import PushLogTable, iso, partition
+from qbo_connector.adapters.push_log_table import PushLogTable, iso
 from qbo_connector.config import get_settings
-from qbo_connector.models.bill import BillExport, Claim, ClaimHeld, ExportState, StaleRecord
+from qbo_connector.models.bill import (
+    BILL,
+    BillExport,
+    Claim,
+    ClaimHeld,
+    DocumentKind,
+    ExportState,
+    StaleRecord,
+)
 
 
 def _claim_sk(vendor_id: str, identity: str) -> str:
@@ -40,8 +48,9 @@ def _claim_sk(vendor_id: str, identity: str) -> str:
 class BillExportStore(PushLogTable[BillExport]):
     """The bills' part of the export log: records, claims, QBO id map, attachments."""
 
-    def __init__(self, table_name: str | None = None) -> None:
+    def __init__(self, table_name: str | None = None, kind: DocumentKind = BILL) -> None:
         super().__init__(table_name or get_settings().bill_exports_table)
+        self.kind = kind.log_kind  # vendor credits: the same items in their own partitions
 
     def from_item(self, item: dict[str, Any]) -> BillExport:
         return BillExport.from_item(item)
@@ -158,7 +167,7 @@ class BillExportStore(PushLogTable[BillExport]):
         try:
             self._table.update_item(
                 Key={
-                    "pk": partition(record.org_id, record.legal_entity_id),
+                    "pk": self.records_pk(record.org_id, record.legal_entity_id),
                     "sk": record.ap_invoice_id,
                 },
                 UpdateExpression="SET #s = :dup, duplicate_of = :d, updated_at = :at",
@@ -200,7 +209,7 @@ class BillExportStore(PushLogTable[BillExport]):
         The id map first (repeatable); if the record is no longer a duplicate, the map we
         wrote is withdrawn again and StaleRecord raised.
         """
-        pk = partition(record.org_id, record.legal_entity_id)
+        pk = self.records_pk(record.org_id, record.legal_entity_id)
         self._map_qbo_bill(record, qbo_bill_id)
         try:
             self._table.update_item(
@@ -238,7 +247,7 @@ class BillExportStore(PushLogTable[BillExport]):
             raise StaleRecord() from error
 
     def set_attachment(self, record: BillExport, attachment: dict[str, Any], done: bool) -> None:
-        pk = partition(record.org_id, record.legal_entity_id)
+        pk = self.records_pk(record.org_id, record.legal_entity_id)
         self._table.update_item(
             Key={"pk": pk, "sk": record.ap_invoice_id},
             UpdateExpression="SET attachment = :a",
@@ -260,7 +269,7 @@ class BillExportStore(PushLogTable[BillExport]):
         self, org_id: str, legal_entity_id: str, ap_invoice_id: str, payment: dict[str, Any]
     ) -> None:
         self._table.update_item(
-            Key={"pk": partition(org_id, legal_entity_id), "sk": ap_invoice_id},
+            Key={"pk": self.records_pk(org_id, legal_entity_id), "sk": ap_invoice_id},
             UpdateExpression="SET payment = :p",
             ConditionExpression="attribute_exists(sk)",
             ExpressionAttributeValues={":p": to_dynamo(payment)},

@@ -49,8 +49,10 @@ from qbo_connector.logic.push_engine import (
     digest,
 )
 from qbo_connector.models.bill import (
+    BILL,
     ApInvoice,
     BillExport,
+    DocumentKind,
     ExportState,
     pdf_location_allowed,
     pdf_unreadable_reason,
@@ -73,7 +75,14 @@ class BillAttachments:
     """Invoice PDFs onto exported bills: at most ATTACHMENT_MAX_TRIES, then a reason a
     person can act on (the bill itself stays exported)."""
 
-    def __init__(self, store: BillLogPort, documents: DocumentsPort, invoice_bucket: str) -> None:
+    def __init__(
+        self,
+        store: BillLogPort,
+        documents: DocumentsPort,
+        invoice_bucket: str,
+        object_type: str = "Bill",
+    ) -> None:
+        self.object_type = object_type  # the QBO entity the PDF is attached to
         self.store = store
         self.documents = documents
         self.invoice_bucket = invoice_bucket
@@ -110,7 +119,7 @@ class BillAttachments:
             try:
                 data = self.documents.fetch(org_id, legal_entity_id, pdf["bucket"], pdf["key"])
                 att = ctx.client.upload_attachment(
-                    "Bill",
+                    self.object_type,
                     record.qbo_bill_id,
                     pdf["file_name"],
                     pdf.get("content_type", "application/pdf"),
@@ -165,16 +174,18 @@ class BillExportService:
         after_batch: Callable[[list[BillExport], Sequence[Any]], None] | None = None,
         entities: EntityPreferencesPort | None = None,
         invoice_bucket: str | None = None,
+        kind: DocumentKind = BILL,
     ) -> None:
+        self.kind = kind
         self.store = store
         # Submissions may name PDFs only in the bucket the documents adapter reads.
         bucket = invoice_bucket if invoice_bucket is not None else documents.invoice_bucket
-        self.submission = BillSubmission(store, master_data, queue, clock, bucket)
-        self.spec = BillSpec(master_data, store, clock, entities)
+        self.submission = BillSubmission(store, master_data, queue, clock, bucket, kind)
+        self.spec = BillSpec(master_data, store, clock, entities, kind)
         self.engine: PushEngine[BillExport, ApInvoice] = PushEngine(
             self.spec, store, clock, lease_seconds, settle_seconds, batch_size, after_batch
         )
-        self.attachments = BillAttachments(store, documents, bucket)
+        self.attachments = BillAttachments(store, documents, bucket, kind.object_type)
         self.payments = BillPayments(store)
 
     @property
@@ -216,7 +227,7 @@ class BillExportService:
         counts = self.engine.run(ctx)
         self.attachments.upload(ctx, counts)
         ctx.run.progress(
-            "Bill",
+            self.kind.object_type,
             status="done",
             method="export",
             **{k: v for k, v in counts.as_dict().items() if v},

@@ -42,10 +42,11 @@ from qbo_connector.logic.push_engine import (
     digest,
 )
 from qbo_connector.models.bill import (
+    BILL,
     ApInvoice,
     BillExport,
+    DocumentKind,
     invoice_number_identity,
-    qbo_bill_link,
 )
 from qbo_connector.models.faults import (
     QboDuplicateDocNumberError,
@@ -84,17 +85,24 @@ class EntityPreferencesPort(Protocol):
     def update(self, org_id: str, legal_entity_id: str, **fields: Any) -> Any: ...
 
 
-def bill_request_id(org_id: str, legal_entity_id: str, ap_invoice_id: str, generation: int) -> str:
-    """One bill's create intent (≤ 50 chars): the same bill and generation, the same id."""
-    return "bill-" + digest(org_id, legal_entity_id, ap_invoice_id, str(generation))[:32]
+def bill_request_id(
+    org_id: str,
+    legal_entity_id: str,
+    ap_invoice_id: str,
+    generation: int,
+    kind: DocumentKind = BILL,
+) -> str:
+    """One bill's (or credit's) create intent (≤ 50 chars): the same document and
+    generation, the same id."""
+    parts: tuple[str, ...] = (org_id, legal_entity_id, ap_invoice_id, str(generation))
+    if kind is not BILL:  # bills' ids stay what they were (QBO remembers them)
+        parts = (kind.object_type, *parts)
+    return f"{kind.request_prefix}-" + digest(*parts)[:32]
 
 
 class BillSpec:
-    """logic.push_engine.PushSpec for bills (BillExport log entries, ApInvoice payloads)."""
-
-    object_type = "Bill"
-    plural = "bills"
-    include_despite_match: str | None = "allowduplicatedocnum"
+    """logic.push_engine.PushSpec for bills (BillExport log entries, ApInvoice payloads),
+    and for vendor credits, the same document in QBO's other entity (`kind`)."""
 
     def __init__(
         self,
@@ -102,7 +110,12 @@ class BillSpec:
         bill_map: QboBillMapPort,
         clock: Callable[[], float],
         entities: EntityPreferencesPort | None = None,
+        kind: DocumentKind = BILL,
     ) -> None:
+        self.kind = kind
+        self.object_type = kind.object_type
+        self.plural = kind.plural
+        self.include_despite_match: str | None = kind.include_despite_match
         self.master = master_data
         self.bill_map = bill_map
         self.clock = clock
@@ -117,15 +130,15 @@ class BillSpec:
         return (item.vendor_id, item.number_identity)
 
     def payload(self, item: ApInvoice) -> dict[str, Any]:
-        return item.to_qbo()
+        return item.to_qbo(self.kind)
 
     def request_id(self, ctx: PushContext, record: BillExport) -> str:
         return bill_request_id(
-            ctx.org_id, ctx.legal_entity_id, record.ap_invoice_id, record.generation
+            ctx.org_id, ctx.legal_entity_id, record.ap_invoice_id, record.generation, self.kind
         )
 
     def describe(self, record: BillExport) -> str:
-        return f"AP invoice {record.ap_invoice_id}"
+        return f"AP {'invoice' if self.kind is BILL else 'credit'} {record.ap_invoice_id}"
 
     # -- before the first chunk ----------------------------------------------------------
 
@@ -195,7 +208,7 @@ class BillSpec:
                     values.append(variant)
         for start in range(0, len(values), LOOKUP_IN_LIMIT):
             part = ", ".join(quote(v) for v in values[start : start + LOOKUP_IN_LIMIT])
-            for page in client.query_all("Bill", where=f"DocNumber IN ({part})"):
+            for page in client.query_all(self.object_type, where=f"DocNumber IN ({part})"):
                 keep(page)
         for first, last, vendors in _date_clusters(items):
             window = (
@@ -204,7 +217,7 @@ class BillSpec:
             )
             vendor_in = f"VendorRef IN ({', '.join(quote(v) for v in vendors)}) AND "
             try:
-                for page in client.query_all("Bill", where=vendor_in + window):
+                for page in client.query_all(self.object_type, where=vendor_in + window):
                     keep(page)
             except QboValidationError as fault:
                 # Should QBO refuse VendorRef as a Bill filter (qbo-api-facts.md does not
@@ -214,7 +227,7 @@ class BillSpec:
                     "Bill query by VendorRef refused; reading the date window",
                     extra={"qbo_code": fault.code},
                 )
-                for page in client.query_all("Bill", where=window):
+                for page in client.query_all(self.object_type, where=window):
                     keep(page)
         return out
 
@@ -255,7 +268,7 @@ class BillSpec:
         existing: dict[str, dict[str, Any]] = {}
         if ids:
             where = "Id IN (" + ", ".join(quote(i) for i in ids) + ")"
-            for page in ctx.client.query_all("Bill", where=where):
+            for page in ctx.client.query_all(self.object_type, where=where):
                 existing.update({str(b["Id"]): b for b in page})
         out: list[Match] = []
         for _, invoice, fault in conflicts:
@@ -317,7 +330,7 @@ class BillSpec:
             ),
         }
         if bill_id:
-            dup["qbo_link"] = qbo_bill_link(bill_id)
+            dup["qbo_link"] = self.kind.link(bill_id)
         if ours:
             dup["ap_invoice_id"] = ours
         for key in ("TxnDate", "TotalAmt"):

@@ -17,10 +17,12 @@ from typing import Any
 
 from qbo_connector.logic.ports import BillLogPort, MasterDataPort, QueuePort
 from qbo_connector.models.bill import (
+    BILL,
     ApInvoice,
     BillExport,
     Claim,
     ClaimHeld,
+    DocumentKind,
     ExportState,
     StaleRecord,
     check_pdf_location,
@@ -56,7 +58,9 @@ class BillSubmission:
         queue: QueuePort | None,
         clock: Callable[[], float],
         invoice_bucket: str,
+        kind: DocumentKind = BILL,
     ) -> None:
+        self.kind = kind
         self.store = store
         self.master = master_data
         self.queue = queue
@@ -281,7 +285,7 @@ class BillSubmission:
 
     def _enqueue(self, entity: LegalEntity) -> None:
         profile = entity.sync_profile or {}
-        if self.queue is None or not profile.get("export_bills"):
+        if self.queue is None or not profile.get(self.kind.profile_flag):
             return
         try:
             self.queue.send(export_job_message(entity.org_id, entity.legal_entity_id))

@@ -88,9 +88,13 @@ class PaymentExportService:
         settle_seconds: int = SETTLE_SECONDS,
         batch_size: int = BATCH_SIZE,
         after_batch: Callable[[list[PaymentExport], Sequence[Any]], None] | None = None,
+        credits: BillLogPort | None = None,
     ) -> None:
         self.store = store
         self.bills = bills
+        # The AP credit notes' log (logic.vendor_credits): credits applied by ap_credit_id.
+        self.credits = credits
+        self.credit_payments = BillPayments(credits) if credits is not None else None
         self.master = master_data
         self.queue = queue
         self.clock = clock
@@ -142,6 +146,7 @@ class PaymentExportService:
                 },
             )
         payment = self._with_defaults(sent, profile)
+        payment = self._resolve_credits(org_id, legal_entity_id, payment)
         self._check_master_data(org_id, legal_entity_id, payment)
         bills = self._check_bills(entity, payment)
         if payment.credits and profile.vendor_credits == "refuse":
@@ -207,6 +212,56 @@ class PaymentExportService:
                 )
             return replace(payment, card_account_id=profile.payment_card_account_id)
         return payment
+
+    def _resolve_credits(self, org_id: str, legal_entity_id: str, payment: ApPayment) -> ApPayment:
+        """Credits named by ap_credit_id: exported credit notes of this vendor, applied at
+        most up to what remains of them."""
+        named = [c for c in payment.credits if c.ap_credit_id]
+        if not named:
+            return payment
+        found = (
+            {
+                r.ap_invoice_id: r
+                for r in self.credits.get_many(
+                    org_id, legal_entity_id, [str(c.ap_credit_id) for c in named]
+                )
+            }
+            if self.credits is not None
+            else {}
+        )
+        resolved = []
+        for i, credit in enumerate(payment.credits):
+            where = f"vendor_credits[{i}]"
+            if not credit.ap_credit_id:
+                resolved.append(credit)
+                continue
+            record = found.get(credit.ap_credit_id)
+            if record is None or record.state != ExportState.EXPORTED or not record.qbo_bill_id:
+                now = "never submitted" if record is None else str(record.state)
+                raise Conflict(
+                    f"{where}.ap_credit_id {credit.ap_credit_id} is not an exported vendor "
+                    f"credit of this legal entity ({now}); apply it once it is exported.",
+                    field=f"{where}.ap_credit_id",
+                    code="credit_not_exported",
+                )
+            if record.parsed.vendor_id != payment.vendor_id:
+                raise InvalidInput(
+                    f"{where}: AP credit {credit.ap_credit_id} is a credit of vendor "
+                    f"{record.parsed.vendor_id}, not {payment.vendor_id}.",
+                    field=f"{where}.ap_credit_id",
+                    code="credit_of_another_vendor",
+                )
+            remaining = money((record.payment or {}).get("balance", record.parsed.total))
+            if Decimal(credit.amount) > remaining:
+                raise Conflict(
+                    f"{where}.amount {credit.amount} is more than the {remaining} that remains "
+                    f"of AP credit {credit.ap_credit_id}; apply at most that.",
+                    field=f"{where}.amount",
+                    code="amount_above_remaining_credit",
+                    details={"remaining": str(remaining)},
+                )
+            resolved.append(replace(credit, vendor_credit_id=str(record.qbo_bill_id)))
+        return replace(payment, credits=tuple(resolved))
 
     def _check_master_data(self, org_id: str, legal_entity_id: str, payment: ApPayment) -> None:
         account_field = "bank_account_id" if payment.pay_type == "Check" else "card_account_id"
@@ -562,6 +617,17 @@ class PaymentExportService:
             logger.warning("bill balances not read", extra={"error_type": type(err).__name__})
             return
         self.bill_payments.apply_payment_changes(ctx, list(bills.values()), [])
+        credit_ids = sorted(
+            {c["vendor_credit_id"] for r in exported for c in r.payment.get("credits") or []}
+        )
+        if credit_ids and self.credit_payments is not None:
+            try:
+                credits = read_by_ids(ctx.client, "VendorCredit", credit_ids)
+            except QboError as err:
+                logger.warning("credits not read", extra={"error_type": type(err).__name__})
+            else:
+                # A credit's remaining balance, as a bill's open one (logic.bill_payments).
+                self.credit_payments.apply_payment_changes(ctx, list(credits.values()), [])
         for record in exported:
             balances = {
                 ap: {"qbo_bill_id": qbo, "balance": float(money(bills[qbo].get("Balance")))}

@@ -103,6 +103,12 @@ class BillWriteBackPort(Protocol):
     ) -> int: ...
 
 
+class CreditWriteBackPort(Protocol):
+    """What a sync run asks of the vendor-credit export (logic.vendor_credits)."""
+
+    def export_pending(self, ctx: Any) -> Any: ...
+
+
 class PaymentWriteBackPort(Protocol):
     """What a sync run asks of the payment export (logic.payment_export)."""
 

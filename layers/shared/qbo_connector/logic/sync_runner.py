@@ -16,6 +16,7 @@ from qbo_connector.logic.importer import CHECKPOINT, FATAL, ImportEngine, descri
 from qbo_connector.logic.ports import (
     BillWriteBackPort,
     CallCounterPort,
+    CreditWriteBackPort,
     LegalEntityStorePort,
     PaymentWriteBackPort,
     QboClientPort,
@@ -58,6 +59,7 @@ class SyncRunner[CounterT: CallCounterPort]:
         clock: Callable[[], float] = time.time,
         lease_seconds: int = LEASE_SECONDS,
         payments: PaymentWriteBackPort | None = None,
+        credits: CreditWriteBackPort | None = None,
     ) -> None:
         self._entities = entities
         self._runs = runs
@@ -65,6 +67,7 @@ class SyncRunner[CounterT: CallCounterPort]:
         self._engine = engine
         self._bills = bills
         self._payments = payments
+        self._credits = credits
         self._client_factory = client_factory
         self._counter_factory = counter_factory
         self._clock = clock
@@ -193,11 +196,14 @@ class SyncRunner[CounterT: CallCounterPort]:
     def _write_back(
         self, ctx: SyncContext, profile: SyncProfile, job: bool = False
     ) -> dict[str, Any]:
-        """Bills, then the payments of bills (a payment waits for its bills' export). An
-        export job (a submission's message) exports the bills whatever the profile says."""
+        """Bills and vendor credits, then the payments of bills (a payment waits for its
+        bills' export and may apply the credits). An export job (a submission's message)
+        exports the bills whatever the profile says."""
         out: dict[str, Any] = {}
         if profile.export_bills or job:
             out = self._bills.export_pending(ctx).as_dict()
+        if profile.export_vendor_credits and self._credits is not None:
+            out["vendor_credits"] = self._credits.export_pending(ctx).as_dict()
         if profile.export_payments and self._payments is not None:
             out["payments"] = self._payments.export_pending(ctx).as_dict()
         return out

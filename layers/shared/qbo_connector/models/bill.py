@@ -61,6 +61,44 @@ _TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r")
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
+@dataclass(frozen=True)
+class DocumentKind:
+    """What differs between the AP documents exported from the AP invoice's shape (vendor,
+    number, date, lines, PDF): bills and vendor credits (credit notes). Everything else —
+    parsing, the vendor + number identity and claim, the look-up, exactly once — is one."""
+
+    object_type: str  # the QBO entity
+    noun: str  # in messages
+    plural: str
+    log_kind: str  # the export log's partition suffix ("" for bills, which came first)
+    request_prefix: str  # of requestids
+    link_path: str  # app.qbo.intuit.com/app/<link_path>?txnId=
+    # `include=` of a single create allowing a number QBO already holds (bills only: QBO's
+    # duplicate-number warning concerns bills).
+    include_despite_match: str | None
+    has_terms: bool  # due date and terms (a credit note has neither)
+    profile_flag: str  # the sync-profile setting that turns its export on
+
+    def link(self, qbo_id: str) -> str:
+        return f"https://app.qbo.intuit.com/app/{self.link_path}?txnId={qbo_id}"
+
+
+BILL = DocumentKind(
+    "Bill", "bill", "bills", "", "bill", "bill", "allowduplicatedocnum", True, "export_bills"
+)
+VENDOR_CREDIT = DocumentKind(
+    "VendorCredit",
+    "vendor credit",
+    "vendor credits",
+    "credits",
+    "vcr",
+    "vendorcredit",
+    None,
+    False,
+    "export_vendor_credits",
+)
+
+
 class ExportState(StrEnum):
     QUEUED = "queued"
     EXPORTING = "exporting"
@@ -542,17 +580,18 @@ class ApInvoice:
                     refs.append((f"lines[{i}].{name}", kind, value))
         return refs
 
-    def to_qbo(self) -> dict[str, Any]:
-        """The QBO Bill body (field by field; see qbo-api-facts.md, Bill)."""
+    def to_qbo(self, kind: DocumentKind = BILL) -> dict[str, Any]:
+        """The QBO Bill (or VendorCredit: no due date or terms) body (field by field; see
+        qbo-api-facts.md, Bill)."""
         bill: dict[str, Any] = {
             "VendorRef": {"value": self.vendor_id},
             "DocNumber": self.invoice_number,
             "TxnDate": self.invoice_date,
             "Line": [_qbo_line(line, n) for n, line in enumerate(self.lines, 1)],
         }
-        if self.due_date:
+        if self.due_date and kind.has_terms:
             bill["DueDate"] = self.due_date
-        if self.terms_id:
+        if self.terms_id and kind.has_terms:
             bill["SalesTermRef"] = {"value": self.terms_id}
         if self.currency:
             bill["CurrencyRef"] = {"value": self.currency}

@@ -279,6 +279,60 @@ class BillBody(_Input):
     pdf: Annotated[PdfBody | None, _ref("The invoice PDF to attach to the bill")]
 
 
+# -- POST /legal-entities/{id}/vendor-credits ------------------------------------------------
+
+
+class VendorCreditBody(_Input):
+    """An AP credit note (a vendor's credit), to be exported into QuickBooks as a
+    VendorCredit. Submitting the same ap_credit_id again is idempotent."""
+
+    in_words: ClassVar[str] = "a vendor credit"
+
+    ap_credit_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="The AP platform's id of the credit note (the idempotency key)",
+            json_schema_extra={"pattern": ID_PATTERN},
+        ),
+    ]
+    vendor_id: Annotated[QboId, Field(description="The QuickBooks id of the vendor")]
+    credit_number: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=DOC_NUMBER_MAX,
+            description="The vendor's credit note number as printed (vendor + number is "
+            "exported once)",
+        ),
+    ]
+    credit_date: Annotated[
+        ApDate, Field(min_length=1, description="The credit note's date, YYYY-MM-DD")
+    ]
+    currency: Annotated[
+        str | None,
+        Field(
+            description="The ISO 4217 currency code (multicurrency companies)",
+            json_schema_extra={"pattern": CURRENCY_PATTERN},
+        ),
+    ] = None
+    department_id: Annotated[QboId | None, _ref("The QuickBooks id of the department")]
+    ap_account_id: Annotated[QboId | None, _ref("The accounts payable account to debit")]
+    memo: Annotated[str | None, Field(max_length=MEMO_MAX, description="A private note")] = None
+    lines: Annotated[
+        list[BillLineBody],
+        Field(
+            min_length=1,
+            max_length=MAX_LINES,
+            description=f"The credit's lines (1 to {MAX_LINES}), each an amount with a GL "
+            "account or an item",
+        ),
+        Advice("Split the credit note."),
+    ]
+    pdf: Annotated[PdfBody | None, _ref("The credit note PDF to attach")]
+
+
 # -- POST /legal-entities/{id}/payments ------------------------------------------------------
 
 
@@ -302,11 +356,22 @@ class PaidBillBody(_Input):
 
 
 class AppliedCreditBody(_Input):
-    """A vendor credit applied in the payment (it pays part of the bills)."""
+    """A vendor credit applied in the payment (it pays part of the bills): a QuickBooks
+    VendorCredit by its id, or a credit note exported here by its ap_credit_id."""
 
     in_words: ClassVar[str] = "an applied vendor credit"
 
-    vendor_credit_id: Annotated[QboId, Field(description="The QuickBooks id of the VendorCredit")]
+    vendor_credit_id: Annotated[
+        QboId | None, _ref("The QuickBooks id of the VendorCredit (or give ap_credit_id)")
+    ]
+    ap_credit_id: Annotated[
+        str | None,
+        Field(
+            max_length=64,
+            description="The AP credit id of a credit note exported here",
+            json_schema_extra={"pattern": ID_PATTERN},
+        ),
+    ] = None
     amount: Annotated[Amount, Field(description="How much of the credit is applied")]
 
 

@@ -102,8 +102,9 @@ class PaidBill:
 
 @dataclass(frozen=True)
 class AppliedCredit:
-    vendor_credit_id: str  # the QBO VendorCredit id
+    vendor_credit_id: str  # the QBO VendorCredit id ("" until an ap_credit_id is resolved)
     amount: str
+    ap_credit_id: str | None = None  # an AP credit note exported by this connector
 
 
 @dataclass(frozen=True)
@@ -186,17 +187,38 @@ class ApPayment:
                 raise InvalidInput(
                     f"{where} must be an object (vendor_credit_id, amount).", field=where
                 )
-            credit_id = parse_ref(
-                raw.get("vendor_credit_id"), f"{where}.vendor_credit_id", required=True
-            )
-            assert credit_id is not None
-            if any(c.vendor_credit_id == credit_id for c in credits):
+            ap_credit = raw.get("ap_credit_id")
+            if ap_credit is not None and (
+                not isinstance(ap_credit, str) or not AP_ID.fullmatch(ap_credit)
+            ):
                 raise InvalidInput(
-                    f"{where}.vendor_credit_id {credit_id} is listed twice; apply it once.",
-                    field=f"{where}.vendor_credit_id",
+                    f"{where}.ap_credit_id must be the AP credit id a vendor credit was "
+                    "submitted with.",
+                    field=f"{where}.ap_credit_id",
+                )
+            credit_id = parse_ref(
+                raw.get("vendor_credit_id"),
+                f"{where}.vendor_credit_id",
+                required=ap_credit is None,
+            )
+            if credit_id and ap_credit:
+                raise InvalidInput(
+                    f"{where}: name the credit once, by vendor_credit_id (QuickBooks) or "
+                    "ap_credit_id (a credit note exported here), not both.",
+                    field=f"{where}.ap_credit_id",
+                )
+            name = credit_id or ap_credit
+            if any((c.vendor_credit_id or c.ap_credit_id) == name for c in credits):
+                raise InvalidInput(
+                    f"{where}: credit {name} is listed twice; apply it once.",
+                    field=f"{where}.{'vendor_credit_id' if credit_id else 'ap_credit_id'}",
                 )
             credits.append(
-                AppliedCredit(credit_id, str(_positive(raw.get("amount"), f"{where}.amount")))
+                AppliedCredit(
+                    credit_id or "",
+                    str(_positive(raw.get("amount"), f"{where}.amount")),
+                    ap_credit,
+                )
             )
         amount = parse_money(body.get("amount"), "amount")
         billed = sum((Decimal(b.amount) for b in bills), Decimal("0"))
@@ -281,6 +303,7 @@ class ApPayment:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out["credits"] = [{k: v for k, v in c.items() if v is not None} for c in out["credits"]]
         return {k: v for k, v in out.items() if v is not None and v != []}
 
     def payload_hash(self) -> str:

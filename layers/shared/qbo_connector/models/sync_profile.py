@@ -45,6 +45,7 @@ _KNOWN_KEYS = {
     "object_types",
     "export_bills",
     "export_payments",
+    "export_vendor_credits",
     "payment_bank_account_id",
     "payment_card_account_id",
     "vendor_credits",
@@ -63,6 +64,8 @@ class SyncProfile:
     # these accounts (a payment may name its own), applying vendor credits as submitted
     # or refusing payments that apply any.
     export_payments: bool = False
+    # AP credit notes out as VendorCredits (logic.vendor_credits).
+    export_vendor_credits: bool = False
     payment_bank_account_id: str | None = None
     payment_card_account_id: str | None = None
     vendor_credits: str = "as_submitted"
@@ -83,6 +86,7 @@ class SyncProfile:
             "include_inactive": self.include_inactive,
             "account_types": list(self.account_types),
             "export_payments": self.export_payments,
+            "export_vendor_credits": self.export_vendor_credits,
             "vendor_credits": self.vendor_credits,
         }
         for name in ("payment_bank_account_id", "payment_card_account_id"):
@@ -104,6 +108,7 @@ class SyncProfile:
             include_inactive=bool(data.get("include_inactive", True)),
             account_types=tuple(data.get("account_types") or ()),
             export_payments=bool(data.get("export_payments", False)),
+            export_vendor_credits=bool(data.get("export_vendor_credits", False)),
             payment_bank_account_id=data.get("payment_bank_account_id"),
             payment_card_account_id=data.get("payment_card_account_id"),
             vendor_credits=str(data.get("vendor_credits") or "as_submitted"),
@@ -229,6 +234,9 @@ def parse_profile(data: Any, base: SyncProfile | None = None) -> SyncProfile:
         include_inactive=_bool(data, "include_inactive", base.include_inactive, problems),
         account_types=account_types,
         export_payments=_bool(data, "export_payments", base.export_payments, problems),
+        export_vendor_credits=_bool(
+            data, "export_vendor_credits", base.export_vendor_credits, problems
+        ),
         payment_bank_account_id=_qbo_id(
             data, "payment_bank_account_id", base.payment_bank_account_id, problems
         ),

@@ -130,9 +130,12 @@ def with_field(body: Any, path: str, value: Any) -> Any:
     return changed
 
 
+_SERVICE_ROUTES = re.compile(r"/(bills|payments|vendor-credits)\b")
+
+
 def check(tenant: Tenant, method: str, path: str, body: Any, field: str) -> Any:
     answer = tenant.request(
-        method, path, "root_admin" if "bills" not in path else "service", json=body
+        method, path, "service" if _SERVICE_ROUTES.search(path) else "root_admin", json=body
     )
     TALLY["body cases"] += 1
     problem = contract_violation(
@@ -162,6 +165,26 @@ BILL_FIELDS = fields_of(json.loads(load_event("api-post-bill.json")["body"]))
 def test_a_bill_with_one_field_wrong_is_accepted_or_400_naming_a_field(tenant, field, value):
     body = with_field(bill_body(tenant), field, value)
     check(tenant, "POST", "/legal-entities/{id}/bills", body, field)
+
+
+PAYMENT = json.loads(load_event("api-post-payment.json")["body"])
+CREDIT = json.loads(load_event("api-post-vendor-credit.json")["body"])
+
+
+@given(field=st.sampled_from(fields_of(PAYMENT)), value=st.one_of(JUNK, st.just(MISSING)))
+@SETTINGS
+def test_a_payment_with_one_field_wrong_answers_4xx_in_the_contract(tenant, field, value):
+    """Payments: wrong types, huge values, odd Unicode, missing fields: 4xx, never 500."""
+    check(tenant, "POST", "/legal-entities/{id}/payments", with_field(PAYMENT, field, value), field)
+
+
+@given(field=st.sampled_from(fields_of(CREDIT)), value=st.one_of(JUNK, st.just(MISSING)))
+@SETTINGS
+def test_a_vendor_credit_with_one_field_wrong_answers_4xx_in_the_contract(tenant, field, value):
+    check(
+        tenant, "POST", "/legal-entities/{id}/vendor-credits", with_field(CREDIT, field, value),
+        field,
+    )
 
 
 SCHEDULES = [

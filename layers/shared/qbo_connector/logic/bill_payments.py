@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,19 @@ from qbo_connector.observability import logger
 
 def quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+IN_LIMIT = 100  # ids per `Id IN (...)` query
+
+
+def read_by_ids(client: Any, entity: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), IN_LIMIT):
+        where = "Id IN (" + ", ".join(quote(i) for i in wanted[start : start + IN_LIMIT]) + ")"
+        for page in client.query_all(entity, where=where):
+            out.update({str(obj["Id"]): obj for obj in page})
+    return out
 
 
 def money(value: Any) -> Decimal:
@@ -46,10 +60,8 @@ class BillPayments:
                             paid_on[bill_id] = date
         by_id = {str(b["Id"]): b for b in bills if b.get("Id")}
         missing = sorted(linked - set(by_id))
-        for start in range(0, len(missing), 100):
-            where = "Id IN (" + ", ".join(quote(i) for i in missing[start : start + 100]) + ")"
-            for page in ctx.client.query_all("Bill", where=where):
-                by_id.update({str(b["Id"]): b for b in page})
+        if missing:
+            by_id.update(read_by_ids(ctx.client, "Bill", missing))
         updated = 0
         for bill_id, bill in by_id.items():
             ap = self.store.ap_invoice_for_qbo_bill(org_id, legal_entity_id, bill_id)

@@ -34,9 +34,9 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from qbo_connector.logic.bill_payments import BillPayments, money
+from qbo_connector.logic.bill_payments import BillPayments, money, read_by_ids
 from qbo_connector.logic.bill_submission import export_job_message, iso
-from qbo_connector.logic.payment_push import PaymentSpec, is_voided, read_by_ids
+from qbo_connector.logic.payment_push import PaymentSpec, is_voided
 from qbo_connector.logic.ports import BillLogPort, MasterDataPort, PaymentLogPort, QueuePort
 from qbo_connector.logic.push_engine import (
     BATCH_SIZE,

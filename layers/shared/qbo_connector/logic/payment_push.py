@@ -31,7 +31,7 @@ from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from qbo_connector.logic.bill_payments import money, quote
+from qbo_connector.logic.bill_payments import money, read_by_ids
 from qbo_connector.logic.bill_submission import iso
 from qbo_connector.logic.push_engine import (
     Match,
@@ -55,7 +55,6 @@ from qbo_connector.models.payment import (
     qbo_bill_payment_link,
 )
 
-IN_LIMIT = 100  # ids per `Id IN (...)` query
 _BILL_ID = re.compile(r"\bBill (\w+)")
 
 
@@ -64,18 +63,6 @@ def payment_request_id(
 ) -> str:
     """One payment's create intent (≤ 50 chars): the same payment and generation, one id."""
     return "pay-" + digest(org_id, legal_entity_id, ap_payment_id, str(generation))[:32]
-
-
-def read_by_ids(
-    client: PushClientPort, entity: str, ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    wanted = sorted(set(ids))
-    for start in range(0, len(wanted), IN_LIMIT):
-        where = "Id IN (" + ", ".join(quote(i) for i in wanted[start : start + IN_LIMIT]) + ")"
-        for page in client.query_all(entity, where=where):
-            out.update({str(obj["Id"]): obj for obj in page})
-    return out
 
 
 def lines_of(payment: dict[str, Any]) -> dict[str, Decimal]:

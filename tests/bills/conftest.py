@@ -38,9 +38,11 @@ from qbo_connector.adapters.qbo_client import (  # noqa: E402
     RetryPolicy,
 )
 from qbo_connector.adapters.record_store import RecordStore  # noqa: E402
+from qbo_connector.adapters.vendor_store import VendorStore  # noqa: E402
 from qbo_connector.logic.bill_export import BillExportService  # noqa: E402
 from qbo_connector.logic.payment_export import PaymentExportService  # noqa: E402
 from qbo_connector.logic.vendor_credits import VendorCreditService  # noqa: E402
+from qbo_connector.logic.vendor_export import VendorExportService  # noqa: E402
 from qbo_connector.models.bill import VENDOR_CREDIT  # noqa: E402
 from qbo_connector.models.legal_entity import ConnectionState, LegalEntity  # noqa: E402
 from qbo_sandbox.server import SandboxServer  # noqa: E402
@@ -189,6 +191,10 @@ class World:
         kw.setdefault("credits", BillExportStore(kind=VENDOR_CREDIT))
         return PaymentExportService(PaymentStore(), BillExportStore(), RecordStore(),
                                     clock=self.clock, **kw)
+
+    def vendors(self, **kw: Any) -> VendorExportService:
+        """The vendor export over the same tables (policy `existing_vendor`, default match)."""
+        return VendorExportService(VendorStore(), RecordStore(), clock=self.clock, **kw)
 
     def credits(self, **kw: Any) -> VendorCreditService:
         """The credit-note export over the same tables (export_vendor_credits on)."""

@@ -97,7 +97,7 @@ def test_an_existing_vendor_is_matched_under_the_match_policy(make_world: Any) -
     vendors.submit(world.entity, supplier("sup-hicks", HICKS))
     counts = vendors.export_pending(ctx := world.ctx())
     assert ctx.counter.get("batch") == 0  # nothing created
-    assert counts.recovered == 1 and ctx.run.counts["Vendor"]["matched"] == 1
+    assert counts.recovered == 0 and ctx.run.counts["Vendor"]["matched"] == 1
     view = vendors.show(world.entity, "sup-hicks")
     assert view["state"] == "exported" and view["matched"] is True
     assert view["qbo_vendor_id"] == world.id_of("Vendor", HICKS)
@@ -250,6 +250,22 @@ def test_an_update_conflicting_with_the_accountants_edit_is_held_back_field_by_f
     vendors.update(world.entity, "sup-u", {**change, "company_name": "Upland Tools Incorporated"})
     vendors.export_pending(world.ctx())
     assert vendors.show(world.entity, "sup-u")["update"]["state"] == "done"
+
+
+def test_quickbooks_refusing_a_reference_fails_naming_the_field(make_world: Any) -> None:
+    world = make_world()
+    vendors = world.vendors()
+    vendors.submit(world.entity, supplier("sup-t", "Termless Traders", terms_id="9999"))
+    counts = vendors.export_pending(ctx := world.ctx())
+    assert counts.failed == 1
+    failure = vendors.show(world.entity, "sup-t")["failure"]
+    assert failure["code"] == "invalid_reference" and failure["field"] == "terms_id"
+    assert "terms_id" in failure["message"] and failure["qbo_error"]["code"] == "2500"
+    assert ctx.run.errors[0]["code"] == "invalid_reference"
+    # Corrected, it is created (a new attempt: a new requestid).
+    vendors.submit(world.entity, supplier("sup-t", "Termless Traders"))
+    vendors.export_pending(world.ctx())
+    assert vendors.show(world.entity, "sup-t")["state"] == "exported"
 
 
 def test_a_put_before_export_replaces_the_queued_supplier(make_world: Any) -> None:

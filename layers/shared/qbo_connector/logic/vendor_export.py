@@ -464,7 +464,9 @@ class VendorExportService:
         vendors = [self.spec.created[k] for k in counts.exported_keys if k in self.spec.created]
         self._write_records(ctx, vendors)
         extra = self._do_updates(ctx)
+        # A match comes back from the engine as `Ours` (recovered): count it as matched.
         matched = len([k for k in self.spec.matched_keys if k in counts.exported_keys])
+        counts.recovered -= matched
         ctx.run.progress(
             "Vendor",
             status="done",

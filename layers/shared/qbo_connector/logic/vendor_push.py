@@ -22,8 +22,9 @@ Matching (`match`), for a name identity QBO holds:
   policies: matching would make bills for an inactive vendor, creating would make a
   near-twin; the words say to reactivate it in QuickBooks (it is then matched) or rename;
 - an active vendor follows the profile's `existing_vendor` policy: `match` records the
-  supplier exported against it (`matched: true`; returned as `Ours`, so the engine counts
-  it under `recovered`; `matched_keys` lists them), `refuse` makes it a duplicate;
+  supplier exported against it (`matched: true`; returned as `Ours`, which the engine
+  counts as recovered: `matched_keys` lists them and the service reports them as
+  `matched`), `refuse` makes it a duplicate;
 - a customer or employee holding the name: the create would get 6240, so it is refused
   without sending. The engine's `match` cannot answer `Failed`, so it answers `Theirs`
   with a `_refused` marker; logic.vendor_export's log wrapper records that outcome as

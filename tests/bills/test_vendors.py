@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from qbo_connector.adapters.record_store import RecordStore
-from qbo_connector.models.errors import Conflict, InvalidInput
+from qbo_connector.models.errors import Conflict, InvalidInput, PreconditionFailed
 from qbo_connector.models.vendor import name_identity
 
 HICKS = "Hicks Hardware"
@@ -392,3 +392,15 @@ def test_listing_filters_by_state(make_world: Any) -> None:
     assert [v["ap_supplier_id"] for v in dups] == ["sup-2"]
     with pytest.raises(InvalidInput):
         vendors.list_page(world.entity, "matched", 50, None)
+
+
+def test_a_legal_entity_not_exporting_vendors_refuses_suppliers(make_world: Any) -> None:
+    world = make_world()
+    vendors = world.vendors(enabled=lambda entity: False)
+    with pytest.raises(PreconditionFailed) as off:
+        vendors.submit(world.entity, supplier("sup-off", "Offline Outfitters"))
+    assert off.value.code == "vendors_not_enabled"
+    world.entity.realm_id = world.entity.data_realm_id = None
+    with pytest.raises(PreconditionFailed) as unconnected:
+        world.vendors().submit(world.entity, supplier("sup-off", "Offline Outfitters"))
+    assert unconnected.value.code == "not_connected"

@@ -206,6 +206,7 @@ class VendorExportService:
         settle_seconds: int = SETTLE_SECONDS,
         batch_size: int = BATCH_SIZE,
         after_batch: Callable[[list[VendorExport], Sequence[Any]], None] | None = None,
+        enabled: Callable[[LegalEntity], bool] | None = None,
     ) -> None:
         if isinstance(existing_vendor, str) and existing_vendor not in POLICIES:
             raise ValueError(f"existing_vendor must be one of {POLICIES}")
@@ -214,6 +215,8 @@ class VendorExportService:
         self.clock = clock
         self.queue = queue
         self.existing_vendor = existing_vendor
+        # Whether the legal entity exports vendors (its profile's export_vendors); None: yes.
+        self.enabled = enabled
         self.log = _RefusingLog(store)
         self.spec = VendorSpec(
             clock, lambda ctx: self.policy(ctx.entity), store.ap_supplier_for_qbo_vendor
@@ -284,13 +287,18 @@ class VendorExportService:
         self._enqueue(entity)
         return record.view()
 
-    @staticmethod
-    def _connected(entity: LegalEntity) -> None:
+    def _connected(self, entity: LegalEntity) -> None:
         if not (entity.realm_id or entity.data_realm_id):
             raise PreconditionFailed(
                 f"{entity.name} is not connected to QuickBooks; connect it before submitting "
                 "suppliers.",
                 code="not_connected",
+            )
+        if self.enabled is not None and not self.enabled(entity):
+            raise PreconditionFailed(
+                "Vendors are not exported for this legal entity: export_vendors is off in its "
+                "sync profile. Ask support to turn it on (put_sync_profile).",
+                code="vendors_not_enabled",
             )
 
     def _enqueue(self, entity: LegalEntity) -> None:

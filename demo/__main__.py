@@ -484,6 +484,107 @@ class Demo:
             f"{(ap2.get('payment') or {}).get('state')}."
         )
 
+    def onboarding(self) -> None:
+        step("A new supplier is onboarded: its vendor, first bill and a credit note at once")
+        with open("events/ops-put-sync-profile.json") as sample:
+            event = json.load(sample)
+        event.update(
+            org_id=ORG,
+            legal_entity_id=LE,
+            profile={"export_vendors": True, "export_vendor_credits": True},
+        )
+        self.ops(event)
+        say("Support turns on export_vendors and export_vendor_credits.")
+        with open("events/api-post-vendor.json") as sample:
+            supplier = json.loads(json.load(sample)["body"])
+        status, body = self.call(
+            "POST", f"/legal-entities/{LE}/vendors", self.service, json=supplier
+        )
+        assert status == 202, body
+        name, supplier_id = supplier["display_name"], supplier["ap_supplier_id"]
+        say(f"The supplier portal onboards {name} ({supplier_id}): HTTP {status} {body['state']}.")
+        _, accounts = self.call(
+            "GET", f"/legal-entities/{LE}/records/Account", params={"limit": 100}
+        )
+        expense = next(
+            a["id"]
+            for a in accounts["items"]
+            if (a.get("data") or {}).get("AccountType") == "Expense"
+        )
+        bill = {
+            "ap_invoice_id": "ap-cps-1",
+            "ap_supplier_id": supplier_id,
+            "invoice_number": "CPS-1001",
+            "invoice_date": "2026-11-26",
+            "memo": "Demo CPS-1001",
+            "lines": [{"amount": "410.00", "account_id": expense, "description": "Paper"}],
+        }
+        credit = {
+            "ap_credit_id": "apcr-cps-1",
+            "ap_supplier_id": supplier_id,
+            "credit_number": "CPS-CN-7",
+            "credit_date": "2026-11-27",
+            "lines": [{"amount": "35.00", "account_id": expense, "description": "Damaged"}],
+        }
+        status, body = self.call("POST", f"/legal-entities/{LE}/bills", self.service, json=bill)
+        assert status == 202, body
+        say(
+            f"Its first invoice CPS-1001 (410.00) names the supplier, not a vendor id: "
+            f"HTTP {status} {body['state']}."
+        )
+        if body.get("waiting"):
+            say(f"   {body['waiting']['reason']}")
+        else:  # the worker was quicker than the AP platform
+            say(f"   The vendor already exists: the bill took its id ({body['vendor_id']}).")
+        status, body = self.call(
+            "POST", f"/legal-entities/{LE}/vendor-credits", self.service, json=credit
+        )
+        assert status == 202, body
+        say(f"A credit note CPS-CN-7 (35.00) for damaged stock: HTTP {status} {body['state']}.")
+
+        def shown(kind: str, key: str) -> dict[str, Any]:
+            _, got = self.call("GET", f"/legal-entities/{LE}/{kind}/{key}", self.service)
+            return dict(got)
+
+        def exported() -> tuple[bool, str]:
+            states = [
+                shown("vendors", supplier_id)["state"],
+                shown("bills", "ap-cps-1")["state"],
+                shown("vendor-credits", "apcr-cps-1")["state"],
+            ]
+            done = sum(s not in ("queued", "exporting", "waiting_for_vendor") for s in states)
+            return done == 3, f"vendor, bill, credit: {', '.join(states)}"
+
+        assert wait_for(exported), "the supplier's documents were not exported"
+        vendor = shown("vendors", supplier_id)
+        got_bill, got_credit = shown("bills", "ap-cps-1"), shown("vendor-credits", "apcr-cps-1")
+        table(
+            [
+                {
+                    "what": f"vendor {name}",
+                    "state": vendor["state"],
+                    "quickbooks id": vendor.get("qbo_vendor_id", ""),
+                },
+                {
+                    "what": "bill CPS-1001",
+                    "state": got_bill["state"],
+                    "quickbooks id": got_bill.get("qbo_bill_id", ""),
+                },
+                {
+                    "what": "credit note CPS-CN-7",
+                    "state": got_credit["state"],
+                    "quickbooks id": got_credit.get("qbo_vendor_credit_id", ""),
+                },
+            ],
+            ["what", "state", "quickbooks id"],
+        )
+        say(
+            f"Both name Vendor {vendor['qbo_vendor_id']}: the worker creates the vendor "
+            "first, then exports what waited for it, in one job."
+        )
+        remaining = (got_credit.get("credit") or {}).get("remaining")
+        say(f"The credit's remaining balance, read back from QuickBooks: {remaining}.")
+
     def wait_idle(self) -> None:
         def idle() -> tuple[bool, str]:
             _, history = self.call("GET", f"/legal-entities/{LE}/syncs", params={"limit": 1})
@@ -513,8 +614,10 @@ def main() -> int:
         demo.schedule()
         demo.bills()
         demo.payments()
+        demo.onboarding()
         print(
-            "\nDone: connected, synced, scheduled, exported bills and payments. "
+            "\nDone: connected, synced, scheduled, exported bills and payments, onboarded a "
+            "supplier. "
             "The local stack is stopped."
         )
     return 0

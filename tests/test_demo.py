@@ -28,5 +28,8 @@ def test_demo_walks_the_guide_to_the_end():
     assert "INV-1001  exported" in out  # same number, two vendors: both exported
     assert "ACC-77    duplicate" in out  # typed into QBO by the accountant: not twice
     assert "is now partially_paid" in out
+    assert "The supplier portal onboards Cascade Paper Supply" in out
+    assert "credit note CPS-CN-7  exported" in out  # with the new vendor, as the bill
+    assert "the worker creates the vendor first" in out
     assert "Done:" in out
     assert '{"level"' not in out  # plain words, not the functions' JSON logs

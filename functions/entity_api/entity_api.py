@@ -24,6 +24,7 @@ def routers() -> list[Router]:
         sync_history,
         sync_schedule,
         vendor_credits,
+        vendors,
     )
 
     return [
@@ -34,6 +35,7 @@ def routers() -> list[Router]:
         vendor_credits.router,
         sync_history.router,
         records.router,
+        vendors.router,
     ]
 
 

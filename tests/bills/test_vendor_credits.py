@@ -86,6 +86,16 @@ def test_duplicates_are_refused_by_vendor_and_number(make_world: Any) -> None:
     assert third["duplicate_of"]["qbo_vendor_credit_id"] == typed["Id"]
     assert third["duplicate_of"]["qbo_link"].endswith(f"vendorcredit?txnId={typed['Id']}")
     assert len(qbo_credits(world, "CN-200")) == 1 and len(qbo_credits(world, "CN-300")) == 1
+    # The ops mark: the accountant's credit *is* cr-3's; recorded as its export.
+    with pytest.raises(Conflict) as not_dup:
+        credits.mark_exported(world.org_id, world.le_id, "cr-1", None, "jane")
+    assert not_dup.value.code == "not_a_duplicate" and "AP credit cr-1" in not_dup.value.message
+    marked = credits.mark_exported(world.org_id, world.le_id, "cr-3", None, "jane")
+    assert marked["state"] == "exported" and marked["qbo_vendor_credit_id"] == typed["Id"]
+    assert marked["marked_by"]["operator"] == "jane"
+    with pytest.raises(Conflict) as taken:  # one QBO credit stands for one AP credit
+        credits.mark_exported(world.org_id, world.le_id, "cr-2", str(typed["Id"]), "jane")
+    assert "AP credit cr-3" in taken.value.message
 
 
 def test_errors_name_the_credits_fields(make_world: Any) -> None:

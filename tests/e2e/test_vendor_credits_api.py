@@ -126,3 +126,28 @@ def test_the_sample_event_is_valid_against_the_route(stack: Any, ids: dict[str, 
     shown = credits.get(body["ap_credit_id"])
     assert shown["state"] == "exported", shown
     assert shown["attachment"]["state"] == "attached", shown
+
+
+def test_a_duplicate_of_the_accountants_credit_is_marked_exported_by_ops(
+    stack: Any, ids: dict[str, str]
+) -> None:
+    credits = Credits(connected(stack, ids))
+    entity = credits.entity
+    typed = entity.sandbox.create_object(entity.realm, "VendorCredit", {
+        "VendorRef": {"value": entity.id_of("Vendor", NORTON)}, "DocNumber": "CN-TYPED",
+        "TxnDate": "2025-10-14",
+        "Line": [{"Amount": 30.0, "DetailType": "AccountBasedExpenseLineDetail",
+                  "AccountBasedExpenseLineDetail": {
+                      "AccountRef": {"value": entity.id_of("Account", "Advertising")}}}]})
+    assert credits.post(credits.credit("cr-t", "CN-TYPED"))[0] == 202
+    stack.drain()
+    assert credits.get("cr-t")["state"] == "duplicate"
+    marked = ops(stack, "ops-mark-vendor-credit-exported.json", org_id=entity.org,
+                 legal_entity_id=entity.le, ap_credit_id="cr-t", qbo_vendor_credit_id=None)
+    assert marked["ok"], marked
+    shown = credits.get("cr-t")
+    assert shown["state"] == "exported" and shown["qbo_vendor_credit_id"] == typed["Id"]
+    assert shown["marked_by"]["operator"] == "jane.support@example.com"
+    refused = ops(stack, "ops-mark-vendor-credit-exported.json", org_id=entity.org,
+                  legal_entity_id=entity.le, ap_credit_id="cr-none")
+    assert not refused["ok"] and refused["error"]["code"] == "credit_not_found", refused

@@ -130,7 +130,7 @@ def with_field(body: Any, path: str, value: Any) -> Any:
     return changed
 
 
-_SERVICE_ROUTES = re.compile(r"/(bills|payments|vendor-credits)\b")
+_SERVICE_ROUTES = re.compile(r"/(bills|payments|vendor-credits|vendors)\b")
 
 
 def check(tenant: Tenant, method: str, path: str, body: Any, field: str) -> Any:
@@ -185,6 +185,20 @@ def test_a_vendor_credit_with_one_field_wrong_answers_4xx_in_the_contract(tenant
         tenant, "POST", "/legal-entities/{id}/vendor-credits", with_field(CREDIT, field, value),
         field,
     )
+
+
+VENDOR = json.loads(load_event("api-post-vendor.json")["body"])
+VENDOR_UPDATE = json.loads(load_event("entity-api-put-vendor.json")["body"])
+
+
+@given(field=st.sampled_from(fields_of(VENDOR)), value=st.one_of(JUNK, st.just(MISSING)))
+@SETTINGS
+def test_a_supplier_with_one_field_wrong_answers_4xx_in_the_contract(tenant, field, value):
+    """Vendors: POST and PUT bodies, one field wrong: 4xx in the contract, never 500."""
+    check(tenant, "POST", "/legal-entities/{id}/vendors", with_field(VENDOR, field, value), field)
+    if field in VENDOR_UPDATE:
+        check(tenant, "PUT", "/legal-entities/{id}/vendors/" + VENDOR["ap_supplier_id"],
+              with_field(VENDOR_UPDATE, field, value), field)
 
 
 SCHEDULES = [

@@ -106,6 +106,11 @@ def test_template_declares_the_contracted_functions_and_routes() -> None:
         "POST /legal-entities/{id}/vendor-credits",
         "GET /legal-entities/{id}/vendor-credits",
         "GET /legal-entities/{id}/vendor-credits/{apCreditId}",
+        "POST /legal-entities/{id}/vendors",
+        "GET /legal-entities/{id}/vendors",
+        "GET /legal-entities/{id}/vendors/{apSupplierId}",
+        "PUT /legal-entities/{id}/vendors/{apSupplierId}",
+        "POST /legal-entities/{id}/vendors/{apSupplierId}/deactivate",
     }
     (binding,) = t.sqs_bindings()
     assert (binding.function_id, binding.queue_id, binding.batch_size) == (

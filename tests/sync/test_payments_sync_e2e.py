@@ -115,3 +115,61 @@ def test_a_sync_run_exports_the_bill_then_its_payment_and_counts_both(
         extra_path={"apInvoiceId": "inv-sync-1"},
     )
     assert bill_view["payment"]["state"] == "unpaid", bill_view
+
+
+def test_a_credit_the_accountant_applies_in_quickbooks_shows_its_remaining_after_a_sync(
+    make_entity: Callable[..., Entity],
+) -> None:
+    """CDC of VendorCredit: our exported credit note, applied by the accountant in a bill
+    payment typed into QuickBooks, shows what remains of it after the next sync."""
+    entity = make_entity()
+    assert entity.ops(
+        "ops-put-sync-profile.json",
+        profile={"export_bills": True, "import_payments": True, "export_vendor_credits": True},
+    )["ok"]
+    assert _sync(entity)["status"] == "succeeded"
+    vendor, advertising = _id(entity, "Vendor", NORTON), _id(entity, "Account", "Advertising")
+    bill = {"ap_invoice_id": "inv-cr-1", "vendor_id": vendor, "invoice_number": "CDC-CR-1",
+            "invoice_date": "2025-10-01",
+            "lines": [{"amount": "90.00", "account_id": advertising}]}
+    credit = {"ap_credit_id": "cr-cdc-1", "vendor_id": vendor, "credit_number": "CDC-CN-1",
+              "credit_date": "2025-10-02",
+              "lines": [{"amount": "30.00", "account_id": advertising}]}
+    assert entity.api("EntityApiFunction", "api-post-bill.json", claims=SERVICE,
+                      body=bill)[0] == 202
+    assert entity.api("EntityApiFunction", "api-post-vendor-credit.json", claims=SERVICE,
+                      body=credit)[0] == 202
+    entity.stack.drain()
+
+    def shown(sample: str, key: str, value: str) -> dict[str, Any]:
+        status, body = entity.api("EntityApiFunction", sample, claims=SERVICE,
+                                  extra_path={key: value})
+        assert status == 200, body
+        return dict(body)
+
+    ours = shown("entity-api-get-vendor-credit.json", "apCreditId", "cr-cdc-1")
+    assert ours["state"] == "exported" and ours["credit"]["remaining"] == 30.0, ours
+    qbo_bill = shown("entity-api-get-bill.json", "apInvoiceId", "inv-cr-1")["qbo_bill_id"]
+    # The accountant pays the bill in QuickBooks: a cheque of 70.00 and 20.00 of our credit.
+    checking = _id(entity, "Account", "Checking")
+    entity.sandbox.create_object(entity.realm, "BillPayment", {
+        "VendorRef": {"value": vendor}, "PayType": "Check", "TotalAmt": 70.0,
+        "CheckPayment": {"BankAccountRef": {"value": checking}},
+        "Line": [
+            {"Amount": 90.0, "LinkedTxn": [{"TxnId": qbo_bill, "TxnType": "Bill"}]},
+            {"Amount": 20.0, "LinkedTxn": [{"TxnId": ours["qbo_vendor_credit_id"],
+                                             "TxnType": "VendorCredit"}]},
+        ]})
+    run = _sync(entity)
+    assert run["status"] == "succeeded" and run["effective_mode"] == "incremental", run
+    progress = run["progress"]
+    assert progress["VendorCredit"]["changed"] == 1, progress
+    # Read from CDC, not imported as a list: no full read of credits or bill payments.
+    for kind in ("VendorCredit", "BillPayment"):
+        assert progress[kind]["status"] == "done" and progress[kind]["fetched"] == 0, progress
+        assert progress[kind]["method"] in ("cdc", "export"), progress  # export: its step
+    after = shown("entity-api-get-vendor-credit.json", "apCreditId", "cr-cdc-1")
+    assert after["credit"] == {"state": "partially_applied", "total": 30.0, "remaining": 10.0,
+                               "applied": 20.0}, after
+    paid = shown("entity-api-get-bill.json", "apInvoiceId", "inv-cr-1")["payment"]
+    assert paid["state"] == "paid", paid

@@ -245,3 +245,12 @@ class NoWrites:
         self, entity: str, entity_id: str, sync_token: str, request_id: str | None = None
     ) -> dict[str, Any]:
         raise AssertionError("the import never writes")
+
+    def update(
+        self,
+        entity: str,
+        body: dict[str, Any],
+        request_id: str | None = None,
+        sparse: bool = False,
+    ) -> dict[str, Any]:
+        raise AssertionError("the import never writes")

@@ -159,13 +159,11 @@ def test_the_openapi_document_holds_the_request_models() -> None:
     assert bill["$ref"] == "#/components/schemas/BillBody"
     model = schemas["BillBody"]
     assert model["additionalProperties"] is False
-    assert set(model["required"]) == {
-        "ap_invoice_id",
-        "vendor_id",
-        "invoice_number",
-        "invoice_date",
-        "lines",
-    }
+    assert set(model["required"]) == {"ap_invoice_id", "invoice_number", "invoice_date", "lines"}
+    # The vendor: its QuickBooks id, or the AP supplier whose vendor is being created.
+    assert model["oneOf"] == [{"required": ["vendor_id"]}, {"required": ["ap_supplier_id"]}]
+    supplier = model["properties"]["ap_supplier_id"]["anyOf"][0]
+    assert (supplier["type"], supplier["maxLength"]) == ("string", 64)
     assert model["properties"]["invoice_number"]["maxLength"] == 21
     assert model["properties"]["lines"]["maxItems"] == 250
     assert model["properties"]["lines"]["items"] == {"$ref": "#/components/schemas/BillLineBody"}

@@ -344,7 +344,7 @@ def test_the_documented_days_and_modes_are_the_parsers() -> None:
             {k: v for k, v in BILL.items() if k != "vendor_id"},
             "vendor_id",
             "vendor_id is required: the QuickBooks id of the vendor, as listed by "
-            "GET /legal-entities/{id}/records/Vendor.",
+            "GET /legal-entities/{id}/records/Vendor (or give ap_supplier_id).",
         ),
         (
             bill(invoice_number=None),

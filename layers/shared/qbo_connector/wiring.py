@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from qbo_connector.logic.sync_service import SyncService
     from qbo_connector.logic.token_upkeep import TokenUpkeep
     from qbo_connector.logic.vendor_credits import VendorCreditService
+    from qbo_connector.logic.vendor_export import VendorExportService
     from qbo_connector.logic.webhooks import WebhookService
     from qbo_connector.models.legal_entity import LegalEntity
 
@@ -130,6 +131,7 @@ def bill_export_service() -> BillExportService:
     from qbo_connector.adapters.bill_export_store import BillExportStore
     from qbo_connector.adapters.invoice_documents import InvoiceDocuments
     from qbo_connector.adapters.sync_queue import SyncQueue
+    from qbo_connector.adapters.vendor_store import VendorStore
     from qbo_connector.logic.bill_export import BillExportService
 
     return BillExportService(
@@ -138,7 +140,17 @@ def bill_export_service() -> BillExportService:
         InvoiceDocuments(),
         queue=SyncQueue() if get_settings().sync_queue_url else None,
         entities=legal_entity_store(),
+        suppliers=VendorStore(),
+        vendors_enabled=exports_vendors,
     )
+
+
+def exports_vendors(entity: LegalEntity) -> bool:
+    """The entity's profile creates vendors (export_vendors): then a bill or a credit may
+    name the AP supplier of a vendor being created."""
+    from qbo_connector.models.sync_profile import SyncProfile
+
+    return SyncProfile.from_dict(entity.sync_profile or {}).export_vendors
 
 
 @lru_cache(maxsize=1)
@@ -147,6 +159,7 @@ def vendor_credit_service() -> VendorCreditService:
     from qbo_connector.adapters.bill_export_store import BillExportStore
     from qbo_connector.adapters.invoice_documents import InvoiceDocuments
     from qbo_connector.adapters.sync_queue import SyncQueue
+    from qbo_connector.adapters.vendor_store import VendorStore
     from qbo_connector.logic.bill_export import BillExportService
     from qbo_connector.logic.vendor_credits import VendorCreditService
     from qbo_connector.models.bill import VENDOR_CREDIT
@@ -158,7 +171,29 @@ def vendor_credit_service() -> VendorCreditService:
             InvoiceDocuments(),
             queue=SyncQueue() if get_settings().sync_queue_url else None,
             kind=VENDOR_CREDIT,
+            suppliers=VendorStore(),
+            vendors_enabled=exports_vendors,
         )
+    )
+
+
+@lru_cache(maxsize=1)
+def vendor_export_service() -> VendorExportService:
+    """AP suppliers out as Vendors (logic.vendor_export), by each entity's sync profile."""
+    from qbo_connector.adapters.sync_queue import SyncQueue
+    from qbo_connector.adapters.vendor_store import VendorStore
+    from qbo_connector.logic.vendor_export import VendorExportService
+    from qbo_connector.models.sync_profile import SyncProfile
+
+    def existing_vendor(entity: LegalEntity) -> str:
+        return SyncProfile.from_dict(entity.sync_profile or {}).existing_vendor
+
+    return VendorExportService(
+        VendorStore(),
+        record_store(),
+        existing_vendor=existing_vendor,
+        queue=SyncQueue() if get_settings().sync_queue_url else None,
+        enabled=exports_vendors,
     )
 
 
@@ -214,13 +249,19 @@ def sync_runner() -> SyncRunner[CallCounter]:
         legal_entity_store(),
         sync_run_store(),
         SyncQueue(),
-        ImportEngine(record_store(), bill_export_service(), payments=payment_export_service()),
+        ImportEngine(
+            record_store(),
+            bill_export_service(),
+            payments=payment_export_service(),
+            credits=vendor_credit_service(),
+        ),
         bill_export_service(),
         # Looked up at call time, so tests can swap the client's back-off sleep.
         client_factory=lambda entity, counter: qbo_client_for(entity, counter),
         counter_factory=CallCounter,
         payments=payment_export_service(),
         credits=vendor_credit_service(),
+        vendors=vendor_export_service(),
     )
 
 

@@ -55,6 +55,13 @@ class BillExportStore(PushLogTable[BillExport]):
     def from_item(self, item: dict[str, Any]) -> BillExport:
         return BillExport.from_item(item)
 
+    def is_takeable(self, record: BillExport, now: int) -> bool:
+        """Not while it waits for its vendor (logic.vendor_wait)."""
+        return not record.waiting
+
+    def take_condition(self) -> tuple[str, dict[str, str]]:
+        return " AND attribute_not_exists(waiting)", {}
+
     def before_commit(self, record: BillExport, state: ExportState, fields: dict[str, Any]) -> None:
         """An exported bill's QBO id map and attachment marker (see `finish`)."""
         bill_id = fields.get("qbo_bill_id")

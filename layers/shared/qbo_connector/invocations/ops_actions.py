@@ -24,6 +24,7 @@ from qbo_connector.models.inputs import (
     ListLegalEntitiesEvent,
     MarkBillExportedEvent,
     MarkPaymentExportedEvent,
+    MarkVendorCreditExportedEvent,
     MigrateSchedulesEvent,
     OpsEvent,
     PutSyncProfileEvent,
@@ -70,6 +71,20 @@ def _mark_payment_exported(event: MarkPaymentExportedEvent) -> Any:
     )
 
 
+def _mark_vendor_credit_exported(event: MarkVendorCreditExportedEvent) -> Any:
+    """A duplicate credit note that is the existing QBO vendor credit: record it as such."""
+    credit_id = (
+        None if event.qbo_vendor_credit_id in (None, "") else str(event.qbo_vendor_credit_id)
+    )
+    return wiring.vendor_credit_service().mark_exported(
+        event.org_id,
+        event.legal_entity_id,
+        event.ap_credit_id,
+        credit_id,
+        event.operator or "",
+    )
+
+
 def _put_sync_profile(event: PutSyncProfileEvent) -> Any:
     """Create or update a legal entity's API Sync Profile (events/ops-put-sync-profile.json)."""
     return wiring.sync_profile_service().put(event.model_dump(exclude_unset=True))
@@ -110,6 +125,7 @@ ACTIONS: dict[type[BaseModel], Callable[[Any], Any]] = {
     ShowSyncProfileEvent: _show_sync_profile,
     MarkBillExportedEvent: _mark_bill_exported,
     MarkPaymentExportedEvent: _mark_payment_exported,
+    MarkVendorCreditExportedEvent: _mark_vendor_credit_exported,
     RegisterLegalEntityEvent: _register,
     ListLegalEntitiesEvent: _list,
     ShowLegalEntityEvent: _show,

@@ -15,6 +15,8 @@ Who does what:
 - `PushEngine` (logic.push_engine) with `BillSpec` (logic.bill_push): the export itself
   — lease, look-up, batch, unknown-outcome recovery, every failure point — the engine
   every pushed kind shares;
+- `VendorWait` (logic.vendor_wait): a bill naming the AP supplier of a vendor still
+  being created waits for it, and is released by the bill step once the vendor exists;
 - `BillAttachments` (here): the invoice PDF uploaded once the bill exists;
 - `BillPayments` (logic.bill_payments): payment state back from QBO's changes.
 
@@ -48,6 +50,7 @@ from qbo_connector.logic.push_engine import (
     PushEngine,
     digest,
 )
+from qbo_connector.logic.vendor_wait import SupplierLookupPort, VendorWait
 from qbo_connector.models.bill import (
     BILL,
     ApInvoice,
@@ -175,18 +178,27 @@ class BillExportService:
         entities: EntityPreferencesPort | None = None,
         invoice_bucket: str | None = None,
         kind: DocumentKind = BILL,
+        suppliers: SupplierLookupPort | None = None,
+        vendors_enabled: Callable[[LegalEntity], bool] | None = None,
     ) -> None:
         self.kind = kind
         self.store = store
         # Submissions may name PDFs only in the bucket the documents adapter reads.
         bucket = invoice_bucket if invoice_bucket is not None else documents.invoice_bucket
         self.submission = BillSubmission(store, master_data, queue, clock, bucket, kind)
+        # A bill may name the AP supplier of a vendor still being created (logic.vendor_wait).
+        self.waits = (
+            VendorWait(self.submission, store, suppliers, clock, vendors_enabled)
+            if suppliers is not None
+            else None
+        )
         self.spec = BillSpec(master_data, store, clock, entities, kind)
         self.engine: PushEngine[BillExport, ApInvoice] = PushEngine(
             self.spec, store, clock, lease_seconds, settle_seconds, batch_size, after_batch
         )
         self.attachments = BillAttachments(store, documents, bucket, kind.object_type)
-        self.payments = BillPayments(store)
+        # A bill's payments; a credit note's use (its remaining balance), by the same rule.
+        self.payments = BillPayments(store, "BillPayment" if kind is BILL else kind.object_type)
 
     @property
     def lease_seconds(self) -> int:
@@ -199,6 +211,8 @@ class BillExportService:
     # -- submission, reads, ops ------------------------------------------------------------
 
     def submit(self, entity: LegalEntity, body: Any) -> dict[str, Any]:
+        if self.waits is not None:
+            return self.waits.submit(entity, body)
         return self.submission.submit(entity, body)
 
     def show(self, entity: LegalEntity, ap_invoice_id: str) -> dict[str, Any]:
@@ -224,13 +238,14 @@ class BillExportService:
     # -- the sync run's write-back (logic.ports.BillWriteBackPort) -------------------------
 
     def export_pending(self, ctx: PushContext) -> PushCounts:
+        released = self.waits.release(ctx) if self.waits is not None else 0
         counts = self.engine.run(ctx)
         self.attachments.upload(ctx, counts)
         ctx.run.progress(
             self.kind.object_type,
             status="done",
             method="export",
-            **{k: v for k, v in counts.as_dict().items() if v},
+            **{k: v for k, v in {**counts.as_dict(), "released": released}.items() if v},
         )
         return counts
 

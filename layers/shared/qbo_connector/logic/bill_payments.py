@@ -35,8 +35,10 @@ def money(value: Any) -> Decimal:
 class BillPayments:
     """Payment changes of the export log (BillExportService's)."""
 
-    def __init__(self, store: BillLogPort) -> None:
+    def __init__(self, store: BillLogPort, progress_type: str = "BillPayment") -> None:
         self.store = store
+        # Where a run reports the changes: the bills' payments, or the credits' use.
+        self.progress_type = progress_type
 
     def apply_payment_changes(
         self, ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
@@ -89,7 +91,8 @@ class BillPayments:
                     extra={"ap_invoice_id": ap, "error_type": type(exc).__name__},
                 )
         if updated:
-            ctx.run.progress("BillPayment", changed=updated)
+            # Read from CDC: done, never a type for the run's query phase to import.
+            ctx.run.progress(self.progress_type, changed=updated, status="done", method="cdc")
         return updated
 
 

@@ -18,6 +18,8 @@ from typing import Any
 from qbo_connector.logic.ports import BillLogPort, MasterDataPort, QueuePort
 from qbo_connector.models.bill import (
     BILL,
+    BILL_STATES,
+    WAITING_FOR_VENDOR,
     ApInvoice,
     BillExport,
     Claim,
@@ -77,7 +79,21 @@ class BillSubmission:
                 "before submitting bills.",
                 code="not_connected",
             )
-        invoice = ApInvoice.parse(body)
+        return self.submit_invoice(entity, ApInvoice.parse(body))
+
+    def submit_invoice(
+        self, entity: LegalEntity, invoice: ApInvoice, enqueue: bool = True
+    ) -> dict[str, Any]:
+        """`submit` of a parsed invoice (logic.vendor_wait hands a waiting bill's here once
+        its vendor exists)."""
+        if invoice.ap_supplier_id is not None:
+            raise PreconditionFailed(
+                f"This legal entity does not export vendors (export_vendors is off in its "
+                f"sync profile), so a {self.kind.noun} cannot name an AP supplier; give "
+                "vendor_id, or ask support to turn export_vendors on.",
+                code="vendors_not_enabled",
+                field="ap_supplier_id",
+            )
         org_id, legal_entity_id = entity.org_id, entity.legal_entity_id
         # Before anything is read or stored: one organization never names another's PDF.
         check_pdf_location(invoice.pdf, org_id, legal_entity_id, self.invoice_bucket)
@@ -100,7 +116,7 @@ class BillSubmission:
                 code="bill_already_exported",
                 details={"state": str(existing.state), "qbo_bill_id": existing.qbo_bill_id},
             )
-        self._check_references(org_id, legal_entity_id, invoice)
+        self.check_references(org_id, legal_entity_id, invoice)
         now = int(self.clock())
         record = BillExport(
             org_id=org_id,
@@ -115,13 +131,13 @@ class BillSubmission:
         )
         claim = (invoice.vendor_id, invoice.number_identity)
         old_claim = None
-        if existing is not None:
+        if existing is not None and not existing.waiting:  # a waiting bill claims nothing
             old = existing.parsed
             if (old.vendor_id, old.number_identity) != claim:
                 # Released after the new record is written, and only if still ours.
                 old_claim = (old.vendor_id, old.number_identity)
         record = self._store_with_claim(record, existing, claim, old_claim)
-        if record.state == ExportState.QUEUED:
+        if record.state == ExportState.QUEUED and enqueue:
             self._enqueue(entity)
         return record.view(entity.realm_id)
 
@@ -242,7 +258,8 @@ class BillSubmission:
         )
         return out
 
-    def _check_references(self, org_id: str, legal_entity_id: str, invoice: ApInvoice) -> None:
+    def check_references(self, org_id: str, legal_entity_id: str, invoice: ApInvoice) -> None:
+        """Every reference is an active imported record."""
         refs = invoice.references()
         found = self.master.lookup(
             org_id, legal_entity_id, [(kind, qbo_id) for _, kind, qbo_id in refs]
@@ -307,16 +324,23 @@ class BillSubmission:
     def list_page(
         self, entity: LegalEntity, state: str | None, limit: int, cursor: str | None
     ) -> dict[str, Any]:
-        if state is not None and state not in {str(s) for s in ExportState}:
-            raise InvalidInput(
-                f"state must be one of {', '.join(str(s) for s in ExportState)}.", field="state"
-            )
+        if state is not None and state not in BILL_STATES:
+            raise InvalidInput(f"state must be one of {', '.join(BILL_STATES)}.", field="state")
         if not 1 <= limit <= 200:
             raise InvalidInput("limit must be between 1 and 200.", field="limit")
-        items, next_cursor = self.store.list_page(
-            entity.org_id, entity.legal_entity_id, state, limit, cursor
-        )
-        return {"items": [r.view(entity.realm_id) for r in items], "next_cursor": next_cursor}
+        # A waiting bill is stored queued: both filters read queued records, then the view.
+        stored = str(ExportState.QUEUED) if state == WAITING_FOR_VENDOR else state
+        items: list[dict[str, Any]] = []
+        next_cursor = cursor
+        while True:
+            page, next_cursor = self.store.list_page(
+                entity.org_id, entity.legal_entity_id, stored, limit - len(items), next_cursor
+            )
+            views = [r.view(entity.realm_id) for r in page]
+            items += [v for v in views if state is None or v["state"] == state]
+            if next_cursor is None or len(items) >= limit:
+                break
+        return {"items": items, "next_cursor": next_cursor}
 
     # -- ops ----------------------------------------------------------------------------
 

@@ -36,7 +36,12 @@ from qbo_connector.logic.import_batches import (
     QueryResume,
     TypePass,
 )
-from qbo_connector.logic.ports import BillWriteBackPort, PaymentWriteBackPort, RecordStorePort
+from qbo_connector.logic.ports import (
+    BillWriteBackPort,
+    CreditWriteBackPort,
+    PaymentWriteBackPort,
+    RecordStorePort,
+)
 from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext, iso_now
 from qbo_connector.models.faults import (
     QboAuthenticationError,
@@ -161,10 +166,12 @@ class ImportEngine:
         batch: bool = True,
         batch_pages: int = BATCH_PAGES,
         payments: PaymentWriteBackPort | None = None,
+        credits: CreditWriteBackPort | None = None,
     ) -> None:
         self._records = records
         self._bills = bills
         self._payments_out = payments
+        self._credits = credits
         self._page = page_size
         self._batch = batch  # False: one query per request (the fallback's own path)
         self._batch_pages = batch_pages
@@ -276,6 +283,9 @@ class ImportEngine:
         entities = [qbo_entity(t) for t in cdc_types]
         if payments:
             entities += list(PAYMENT_STATUS)
+            if profile.export_vendor_credits and self._credits is not None:
+                # Our credit notes' remaining balance, when the accountant applies them.
+                entities.append("VendorCredit")
         if not entities:
             run.cdc_done = True
             return DONE
@@ -306,6 +316,8 @@ class ImportEngine:
                 handle.progress(t, **self._apply(ctx, handle, profile, t, rows))
             if payments:
                 self._payments(ctx, changes.get("Bill") or [], changes.get("BillPayment") or [])
+                if changes.get("VendorCredit") and self._credits is not None:
+                    self._credits.apply_changes(ctx, changes["VendorCredit"])
             if total < CDC_MAX_OBJECTS:
                 break
             # Possibly truncated: ask again from the newest change seen (overlap is harmless:

@@ -446,12 +446,12 @@ class PaymentExportService:
         next_cursor = cursor
         while True:
             page, next_cursor = self.store.list_page(
-                entity.org_id, entity.legal_entity_id, stored, limit, next_cursor
+                entity.org_id, entity.legal_entity_id, stored, limit - len(items), next_cursor
             )
             items += [r.view() for r in page if state is None or str(r.status) == state]
             if next_cursor is None or len(items) >= limit:
                 break
-        return {"items": items[:limit], "next_cursor": next_cursor}
+        return {"items": items, "next_cursor": next_cursor}
 
     # -- voids ----------------------------------------------------------------------------
 

@@ -107,6 +107,13 @@ class CreditWriteBackPort(Protocol):
     """What a sync run asks of the vendor-credit export (logic.vendor_credits)."""
 
     def export_pending(self, ctx: Any) -> Any: ...
+    def apply_changes(self, ctx: Any, vendor_credits: list[dict[str, Any]]) -> int: ...
+
+
+class VendorWriteBackPort(Protocol):
+    """What a sync run asks of the vendor export (logic.vendor_export)."""
+
+    def export_pending(self, ctx: Any) -> Any: ...
 
 
 class PaymentWriteBackPort(Protocol):
@@ -429,6 +436,13 @@ class QboClientPort(PushClientPort, Protocol):
 
     def query(self, sql: str) -> dict[str, Any]: ...
     def read(self, entity: str, entity_id: str) -> dict[str, Any]: ...
+    def update(
+        self,
+        entity: str,
+        body: dict[str, Any],
+        request_id: str | None = None,
+        sparse: bool = False,
+    ) -> dict[str, Any]: ...
     def void(
         self, entity: str, entity_id: str, sync_token: str, request_id: str | None = None
     ) -> dict[str, Any]: ...

@@ -22,6 +22,7 @@ from qbo_connector.logic.ports import (
     QboClientPort,
     SyncQueuePort,
     SyncRunStorePort,
+    VendorWriteBackPort,
 )
 from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext
 from qbo_connector.logic.sync_service import DEAD_WORKER_REASON, LEASE_SECONDS, last_sync_summary
@@ -60,6 +61,7 @@ class SyncRunner[CounterT: CallCounterPort]:
         lease_seconds: int = LEASE_SECONDS,
         payments: PaymentWriteBackPort | None = None,
         credits: CreditWriteBackPort | None = None,
+        vendors: VendorWriteBackPort | None = None,
     ) -> None:
         self._entities = entities
         self._runs = runs
@@ -68,6 +70,7 @@ class SyncRunner[CounterT: CallCounterPort]:
         self._bills = bills
         self._payments = payments
         self._credits = credits
+        self._vendors = vendors
         self._client_factory = client_factory
         self._counter_factory = counter_factory
         self._clock = clock
@@ -196,12 +199,18 @@ class SyncRunner[CounterT: CallCounterPort]:
     def _write_back(
         self, ctx: SyncContext, profile: SyncProfile, job: bool = False
     ) -> dict[str, Any]:
-        """Bills and vendor credits, then the payments of bills (a payment waits for its
-        bills' export and may apply the credits). An export job (a submission's message)
-        exports the bills whatever the profile says."""
+        """Vendors first (a bill may wait for its supplier's vendor), then bills and vendor
+        credits, then the payments of bills (a payment waits for its bills' export and may
+        apply the credits). An export job (a submission's message) exports the bills
+        whatever the profile says."""
         out: dict[str, Any] = {}
+        vendors: dict[str, Any] | None = None
+        if profile.export_vendors and self._vendors is not None:
+            vendors = self._vendors.export_pending(ctx).as_dict()
         if profile.export_bills or job:
             out = self._bills.export_pending(ctx).as_dict()
+        if vendors is not None:
+            out["vendors"] = vendors
         if profile.export_vendor_credits and self._credits is not None:
             out["vendor_credits"] = self._credits.export_pending(ctx).as_dict()
         if profile.export_payments and self._payments is not None:

@@ -34,6 +34,7 @@ FIELDS = {
     "ap_credit_id": "ap_invoice_id",
     "credit_number": "invoice_number",
     "credit_date": "invoice_date",
+    "qbo_vendor_credit_id": "qbo_bill_id",
 }
 _OUT = {
     "ap_invoice_id": "ap_credit_id",
@@ -46,7 +47,7 @@ _WORDS = [
     (re.compile(r"\binvoice_number\b"), "credit_number"),
     (re.compile(r"\binvoice_date\b"), "credit_date"),
     (re.compile(r"\bqbo_bill_id\b"), "qbo_vendor_credit_id"),
-    (re.compile(r"\bmark_bill_exported\b"), "mark_bill_exported (kind vendor_credit)"),
+    (re.compile(r"\bmark_bill_exported\b"), "mark_vendor_credit_exported"),
     (re.compile(r"\bAP invoices\b"), "AP credits"),
     (re.compile(r"\bAP invoice\b"), "AP credit"),
     (re.compile(r"\binvoice number\b"), "credit number"),
@@ -76,6 +77,8 @@ def _field(name: str | None) -> str | None:
 
 
 def _translated(err: DomainError) -> DomainError:
+    if err.code.startswith("bill_"):  # bill_not_found → credit_not_found, …
+        err.code = "credit_" + err.code.removeprefix("bill_")
     err.message = in_credit_words(err.message)
     err.args = (err.message,)
     err.field = _field(err.field)
@@ -168,6 +171,24 @@ class VendorCreditService:
             raise _translated(err) from None
         return {**page, "items": [credit_view(i) for i in page["items"]]}
 
+    def mark_exported(
+        self,
+        org_id: str,
+        legal_entity_id: str,
+        ap_credit_id: Any,
+        qbo_vendor_credit_id: str | None,
+        operator: str,
+    ) -> dict[str, Any]:
+        """The ops mark: a duplicate credit note that *is* the existing QBO vendor credit."""
+        try:
+            return credit_view(
+                self.inner.mark_exported(
+                    org_id, legal_entity_id, ap_credit_id, qbo_vendor_credit_id, operator
+                )
+            )
+        except DomainError as err:
+            raise _translated(err) from None
+
     def qbo_id(self, org_id: str, legal_entity_id: str, ap_credit_id: str) -> str | None:
         """The exported credit's QBO VendorCredit id (None: not exported)."""
         record = self.store.get(org_id, legal_entity_id, ap_credit_id)
@@ -177,3 +198,8 @@ class VendorCreditService:
 
     def export_pending(self, ctx: PushContext) -> PushCounts:
         return self.inner.export_pending(ctx)
+
+    def apply_changes(self, ctx: Any, vendor_credits: list[dict[str, Any]]) -> int:
+        """CDC's changed VendorCredits: the remaining balance of ours (the accountant applied
+        or unapplied one in QuickBooks); the others are not ours and are left alone."""
+        return self.inner.apply_payment_changes(ctx, vendor_credits, [])

@@ -16,8 +16,10 @@ Who does what:
 - `PushEngine` with `VendorSpec` (logic.vendor_push): the create — lease, look-up by name
   identity, batch, unknown-outcome recovery — shared with bills and payments;
 - `export_pending` (here), the sync run's vendor step: the engine runs, each vendor
-  created or matched is written at once into the imported master data (the RecordsTable
-  row exactly as the importer writes it), so a bill can name its QBO id before any sync;
+  created or matched is written into the imported master data (the RecordsTable row
+  exactly as the importer writes it) *before* the log records it exported, so a bill can
+  name its QBO id before any sync and no crash leaves an exported vendor out of the
+  records;
   then requested updates and deactivations are done.
 
 Updates (PUT) are done by the worker, not in the request: the API Lambda holds no QBO
@@ -42,16 +44,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from qbo_connector.logic.bill_payments import money
 from qbo_connector.logic.bill_submission import export_job_message, iso
 from qbo_connector.logic.importer import display_name
-from qbo_connector.logic.ports import QboClientPort, QueuePort
+from qbo_connector.logic.ports import QueuePort
 from qbo_connector.logic.push_engine import (
     BATCH_SIZE,
     LEASE_SECONDS,
     SETTLE_SECONDS,
+    PushContext,
     PushCounts,
     PushEngine,
     PushLogPort,
@@ -122,18 +125,6 @@ class RecordWriterPort(Protocol):
         sync_id: str,
         imported_at: str,
     ) -> int: ...
-
-
-class VendorClientPort(QboClientPort, Protocol):
-    """The part of adapters.qbo_client.QboClient the updates use beyond QboClientPort."""
-
-    def update(
-        self,
-        entity: str,
-        body: dict[str, Any],
-        request_id: str | None = None,
-        sparse: bool = False,
-    ) -> dict[str, Any]: ...
 
 
 def update_request_id(
@@ -219,7 +210,10 @@ class VendorExportService:
         self.enabled = enabled
         self.log = _RefusingLog(store)
         self.spec = VendorSpec(
-            clock, lambda ctx: self.policy(ctx.entity), store.ap_supplier_for_qbo_vendor
+            clock,
+            lambda ctx: self.policy(ctx.entity),
+            store.ap_supplier_for_qbo_vendor,
+            on_exported=lambda ctx, vendor: self._write_records(ctx, [vendor]),
         )
         self.engine: PushEngine[VendorExport, ApSupplier] = PushEngine(
             self.spec, self.log, clock, lease_seconds, settle_seconds, batch_size, after_batch
@@ -457,7 +451,6 @@ class VendorExportService:
         """Create what is queued, write the new vendors into the master data, then send the
         requested updates and deactivations."""
         self.spec.matched_keys = []
-        self.spec.created = {}
         self.log.refused = []
         counts = self.engine.run(ctx)
         # A refusal without sending is a failure, not a duplicate (see _RefusingLog).
@@ -469,8 +462,6 @@ class VendorExportService:
                 code=str(failure.get("code", "name_in_use")),
                 object_type="Vendor",
             )
-        vendors = [self.spec.created[k] for k in counts.exported_keys if k in self.spec.created]
-        self._write_records(ctx, vendors)
         extra = self._do_updates(ctx)
         # A match comes back from the engine as `Ours` (recovered): count it as matched.
         matched = len([k for k in self.spec.matched_keys if k in counts.exported_keys])
@@ -483,7 +474,7 @@ class VendorExportService:
         )
         return counts
 
-    def _write_records(self, ctx: SyncContext, vendors: list[dict[str, Any]]) -> None:
+    def _write_records(self, ctx: PushContext, vendors: list[dict[str, Any]]) -> None:
         """Into the RecordsTable at once, as the importer would write them (the next import
         finds them unchanged or refreshes them)."""
         if not vendors:
@@ -541,7 +532,7 @@ class VendorExportService:
         current: dict[str, Any],
         body: dict[str, Any],
     ) -> dict[str, Any]:
-        client = cast(VendorClientPort, ctx.client)
+        client = ctx.client
         token = str(current.get("SyncToken", "0"))
         return client.update(
             "Vendor",

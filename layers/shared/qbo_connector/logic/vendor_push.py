@@ -123,14 +123,18 @@ class VendorSpec:
         clock: Callable[[], float],
         policy: Callable[[PushContext], str],
         owner_of: Callable[[str, str, str], str | None],
+        on_exported: Callable[[PushContext, dict[str, Any]], None] | None = None,
     ) -> None:
         self.clock = clock
+        # Called with each vendor QBO holds for a supplier *before* the log records it
+        # exported (the master-data write): a crash in between leaves the supplier to be
+        # recovered, never a vendor exported in the log but missing from the records.
+        self.on_exported = on_exported
         self.policy = policy  # the legal entity's existing_vendor: "match" | "refuse"
         self.owner_of = owner_of  # (org, le, qbo vendor id) → the AP supplier exported to it
         self.index: PartyIndex | None = None
         self.ctx: PushContext | None = None
         self.matched_keys: list[str] = []
-        self.created: dict[str, dict[str, Any]] = {}  # key → the QBO vendor, this run
 
     def parse(self, record: VendorExport) -> ApSupplier:
         return record.parsed
@@ -223,7 +227,8 @@ class VendorSpec:
         self, ctx: PushContext, record: VendorExport, qbo_object: dict[str, Any]
     ) -> dict[str, Any]:
         vendor = {k: v for k, v in qbo_object.items() if not k.startswith("_")}
-        self.created[record.key] = vendor
+        if self.on_exported is not None:
+            self.on_exported(ctx, vendor)
         if self.index is not None:
             self.index.add("Vendor", vendor)
         fields: dict[str, Any] = {

@@ -108,6 +108,9 @@ class ExportState(StrEnum):
 
 
 FINAL_STATES = frozenset({ExportState.EXPORTED, ExportState.DUPLICATE, ExportState.FAILED})
+# A bill's (or credit's) view state while its vendor is still being created.
+WAITING_FOR_VENDOR = "waiting_for_vendor"
+BILL_STATES = (*(str(s) for s in ExportState), WAITING_FOR_VENDOR)
 
 
 class PaymentState(StrEnum):
@@ -465,6 +468,9 @@ class ApInvoice:
     ap_account_id: str | None = None
     memo: str | None = None
     pdf: PdfRef | None = None
+    # Instead of vendor_id (then ""): the AP supplier whose vendor is being created; the
+    # document waits for it (logic.vendor_wait), then goes on with the vendor's id.
+    ap_supplier_id: str | None = None
 
     # -- parsing ---------------------------------------------------------------------------
 
@@ -514,9 +520,28 @@ class ApInvoice:
                 "10,000,000,000. Split the invoice.",
                 field="lines",
             )
+        supplier = body.get("ap_supplier_id")
+        if supplier is not None:
+            if not isinstance(supplier, str) or not _AP_ID.fullmatch(supplier):
+                raise InvalidInput(
+                    "ap_supplier_id must be the AP supplier id submitted to POST "
+                    "/legal-entities/{id}/vendors: 1-64 letters, digits, '.', '_' or '-'.",
+                    field="ap_supplier_id",
+                )
+            if body.get("vendor_id") not in (None, ""):
+                raise InvalidInput(
+                    "Give vendor_id or ap_supplier_id, not both: ap_supplier_id names a "
+                    "supplier whose vendor this connector creates.",
+                    field="ap_supplier_id",
+                )
         return cls(
             ap_invoice_id=ap_id,
-            vendor_id=_ref(body.get("vendor_id"), "vendor_id", required=True) or "",
+            vendor_id=(
+                ""
+                if supplier is not None
+                else _ref(body.get("vendor_id"), "vendor_id", required=True) or ""
+            ),
+            ap_supplier_id=supplier,
             invoice_number=number,
             invoice_date=invoice_date,
             lines=lines,
@@ -560,7 +585,10 @@ class ApInvoice:
 
     def references(self) -> list[tuple[str, str, str]]:
         """(field, record type, QBO id) of every master-data reference, for validation."""
-        refs: list[tuple[str, str, str]] = [("vendor_id", "Vendor", self.vendor_id)]
+        # A waiting document's vendor is not known yet (ap_supplier_id instead).
+        refs: list[tuple[str, str, str]] = (
+            [("vendor_id", "Vendor", self.vendor_id)] if self.vendor_id else []
+        )
         for name, kind, value in (
             ("terms_id", "Term", self.terms_id),
             ("department_id", "Department", self.department_id),
@@ -755,11 +783,21 @@ class BillExport:
     attachment: dict[str, Any] | None = None
     payment: dict[str, Any] = field(default_factory=lambda: {"state": str(PaymentState.UNPAID)})
     marked_by: dict[str, Any] | None = None
+    # While `queued` for a vendor still being created (logic.vendor_wait): its AP supplier
+    # id and why it waits. The lease refuses a waiting bill; no vendor + number is claimed.
+    waiting: dict[str, Any] | None = None
 
     def to_item(self) -> dict[str, Any]:
         item = asdict(self)
         item["state"] = str(self.state)
         return {k: v for k, v in item.items() if v is not None}
+
+    @property
+    def status(self) -> str:
+        """The state a person reads: the engine's, or `waiting_for_vendor`."""
+        if self.state == ExportState.QUEUED and self.waiting:
+            return WAITING_FOR_VENDOR
+        return str(self.state)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> BillExport:
@@ -785,12 +823,16 @@ class BillExport:
         inv = self.invoice
         out: dict[str, Any] = {
             "ap_invoice_id": self.ap_invoice_id,
-            "state": str(self.state),
-            "vendor_id": inv.get("vendor_id"),
+            "state": self.status,
+            "vendor_id": inv.get("vendor_id") or None,
             "invoice_number": inv.get("invoice_number"),
             "submitted_at": self.submitted_at,
             "updated_at": self.updated_at,
         }
+        if self.waiting:
+            out["ap_supplier_id"] = self.waiting.get("ap_supplier_id")
+            if self.state == ExportState.QUEUED:
+                out["waiting"] = self.waiting
         if self.qbo_bill_id:
             out["qbo_bill_id"] = self.qbo_bill_id
             out["exported_at"] = self.exported_at

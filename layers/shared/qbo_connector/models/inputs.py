@@ -26,7 +26,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    TypeAdapter,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from qbo_connector.models.bill import (
@@ -44,6 +53,20 @@ from qbo_connector.models.sync_schedule import (
     MAX_TIMES_PER_DAY,
     MAX_TIMEZONE_LENGTH,
     MIN_INTERVAL_HOURS,
+)
+from qbo_connector.models.vendor import (
+    ACCOUNT_NUMBER_MAX,
+    ADDRESS_LINE_MAX,
+    CITY_MAX,
+    COMPANY_NAME_MAX,
+    COUNTRY_MAX,
+    DISPLAY_NAME_MAX,
+    EMAIL_MAX,
+    PERSON_NAME_MAX,
+    PHONE_MAX,
+    POSTAL_CODE_MAX,
+    REGION_MAX,
+    TAX_ID_MAX,
 )
 
 # The grammars the parsers enforce, as the OpenAPI document shows them.
@@ -126,6 +149,45 @@ def _ref(description: str) -> Any:
 
 # -- POST /legal-entities/{id}/bills ---------------------------------------------------------
 
+# A document's vendor by the AP supplier submitted to POST .../vendors: the vendor's id
+# once it is created; a document for a supplier still being created waits for it.
+_SUPPLIER_REF = Field(
+    default=None,
+    min_length=1,
+    max_length=64,
+    description="Instead of vendor_id: the AP supplier id of a supplier submitted to POST "
+    "/legal-entities/{id}/vendors (the document waits while its vendor is being created)",
+    json_schema_extra={"pattern": ID_PATTERN},
+)
+
+
+class _VendorRef(_Input):
+    """A document's vendor: its QuickBooks id, or the AP supplier whose vendor we create."""
+
+    # One of the two is required: the document says so for callers and generated clients.
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["vendor_id"]}, {"required": ["ap_supplier_id"]}]}
+    )
+
+    ap_supplier_id: Annotated[str | None, _SUPPLIER_REF]
+    vendor_id: Annotated[
+        QboId | None,
+        Field(
+            default=None,
+            validate_default=True,
+            description="The QuickBooks id of the vendor, as listed by "
+            "GET /legal-entities/{id}/records/Vendor (or give ap_supplier_id)",
+        ),
+    ]
+
+    @field_validator("vendor_id")
+    @classmethod
+    def _vendor_or_supplier(cls, value: Any, info: ValidationInfo) -> Any:
+        """vendor_id may be left out only when ap_supplier_id names the supplier instead."""
+        if value is None and info.data.get("ap_supplier_id") is None:
+            raise PydanticCustomError("missing", "Field required")
+        return value
+
 
 class PdfBody(_Input):
     """The invoice PDF in the invoice bucket: {bucket, key, file_name?}."""
@@ -205,7 +267,7 @@ class BillLineBody(_Input):
     ] = None
 
 
-class BillBody(_Input):
+class BillBody(_VendorRef):
     """An approved AP invoice, to be exported into QuickBooks as a Bill.
 
     Ids are QuickBooks ids from GET /legal-entities/{id}/records/{type}. Submitting the
@@ -222,13 +284,6 @@ class BillBody(_Input):
             description="The AP platform's id of the invoice: 1-64 letters, digits, '.', '_' "
             "or '-', starting with a letter or digit",
             json_schema_extra={"pattern": ID_PATTERN},
-        ),
-    ]
-    vendor_id: Annotated[
-        QboId,
-        Field(
-            description="The QuickBooks id of the vendor, as listed by "
-            "GET /legal-entities/{id}/records/Vendor"
         ),
     ]
     invoice_number: Annotated[
@@ -282,7 +337,7 @@ class BillBody(_Input):
 # -- POST /legal-entities/{id}/vendor-credits ------------------------------------------------
 
 
-class VendorCreditBody(_Input):
+class VendorCreditBody(_VendorRef):
     """An AP credit note (a vendor's credit), to be exported into QuickBooks as a
     VendorCredit. Submitting the same ap_credit_id again is idempotent."""
 
@@ -297,7 +352,6 @@ class VendorCreditBody(_Input):
             json_schema_extra={"pattern": ID_PATTERN},
         ),
     ]
-    vendor_id: Annotated[QboId, Field(description="The QuickBooks id of the vendor")]
     credit_number: Annotated[
         str,
         Field(
@@ -448,6 +502,108 @@ class VoidPaymentBody(_Input):
 
     reason: Annotated[
         str | None, Field(max_length=500, description="Why it is voided, in words")
+    ] = None
+
+
+# -- POST /legal-entities/{id}/vendors ---------------------------------------------------------
+
+
+def _text(limit: int, description: str) -> Any:
+    return Field(default=None, max_length=limit, description=description)
+
+
+class AddressBody(_Input):
+    """A postal address (QBO's BillAddr)."""
+
+    in_words: ClassVar[str] = "an address"
+
+    line1: Annotated[str | None, _text(ADDRESS_LINE_MAX, "Street and number")]
+    line2: Annotated[str | None, _text(ADDRESS_LINE_MAX, "Suite, building, c/o")]
+    city: Annotated[str | None, _text(CITY_MAX, "City")]
+    region: Annotated[str | None, _text(REGION_MAX, "State, province or region code")]
+    postal_code: Annotated[str | None, _text(POSTAL_CODE_MAX, "Postal or ZIP code")]
+    country: Annotated[str | None, _text(COUNTRY_MAX, "Country")]
+
+
+class _SupplierBody(_Input):
+    """A supplier's fields, but its id (VendorBody, VendorUpdateBody)."""
+
+    in_words: ClassVar[str] = "a supplier"
+
+    display_name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=DISPLAY_NAME_MAX,
+            description="The vendor's name in QuickBooks, unique among its vendors, customers "
+            "and employees (no colon, tab, line break or double quote)",
+        ),
+    ]
+    company_name: Annotated[str | None, _text(COMPANY_NAME_MAX, "The supplier's company name")]
+    given_name: Annotated[str | None, _text(PERSON_NAME_MAX, "The contact's first name")]
+    family_name: Annotated[str | None, _text(PERSON_NAME_MAX, "The contact's last name")]
+    email: Annotated[str | None, _text(EMAIL_MAX, "The e-mail address remittances go to")]
+    phone: Annotated[str | None, _text(PHONE_MAX, "The supplier's phone number")]
+    billing_address: Annotated[AddressBody | None, _ref("The supplier's address")]
+    terms_id: Annotated[QboId | None, _ref("The QuickBooks id of the payment terms")]
+    currency: Annotated[
+        str | None,
+        Field(
+            description="ISO 4217 code of the vendor's currency (multicurrency companies; it "
+            "cannot change once the vendor has transactions)",
+            json_schema_extra={"pattern": CURRENCY_PATTERN},
+        ),
+    ] = None
+    tax_id: Annotated[
+        str | None, _text(TAX_ID_MAX, "The supplier's tax id (EIN or SSN; US companies only)")
+    ]
+    vendor_1099: Annotated[
+        bool | None, _ref("Whether the supplier gets a 1099 (US companies only)")
+    ]
+    account_number: Annotated[
+        str | None, _text(ACCOUNT_NUMBER_MAX, "Our account number with the supplier")
+    ]
+
+
+class VendorBody(_SupplierBody):
+    """An AP supplier, to be created in QuickBooks as a Vendor (or matched to the vendor
+    that already has its name, by the profile's existing_vendor). Submitting the same
+    ap_supplier_id again is idempotent."""
+
+    ap_supplier_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="The AP platform's id of the supplier (the idempotency key)",
+            json_schema_extra={"pattern": ID_PATTERN},
+        ),
+    ]
+
+
+class VendorUpdateBody(_SupplierBody):
+    """The supplier as it should be now (PUT): only what changed is sent to QuickBooks, and
+    a field the accountant changed there since our last write is reported, not
+    overwritten."""
+
+    ap_supplier_id: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="The supplier of the path (may be left out)",
+            json_schema_extra={"pattern": ID_PATTERN},
+        ),
+    ] = None
+
+
+class DeactivateVendorBody(_Input):
+    """Why the vendor is made inactive in QuickBooks."""
+
+    in_words: ClassVar[str] = "a deactivation"
+
+    reason: Annotated[
+        str | None, Field(max_length=500, description="Why it is deactivated, in words")
     ] = None
 
 
@@ -687,6 +843,31 @@ class MarkPaymentExportedEvent(_OpsEvent):
     ] = None
 
 
+class MarkVendorCreditExportedEvent(_OpsEvent):
+    """Record a duplicate credit note as exported against the QuickBooks vendor credit it
+    is (the accountant had entered it by hand)."""
+
+    action: Literal["mark_vendor_credit_exported"] = "mark_vendor_credit_exported"
+    org_id: OrgId
+    legal_entity_id: LegalEntityId
+    ap_credit_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="The AP credit note found to be a duplicate",
+            json_schema_extra={"pattern": ID_PATTERN},
+        ),
+    ]
+    qbo_vendor_credit_id: Annotated[
+        QboId | None,
+        _ref("The QuickBooks vendor credit it is (default: the one the duplicate check found)"),
+    ]
+    operator: Annotated[
+        str | None, Field(description="Who marks it (kept with the credit; default ops)")
+    ] = None
+
+
 class PutSyncProfileEvent(_OpsEvent):
     """Create the API Sync Profile, or update the settings given (the others are kept)."""
 
@@ -745,6 +926,7 @@ OpsEvent = Annotated[
     | MigrateSchedulesEvent
     | PutSyncProfileEvent
     | MarkPaymentExportedEvent
+    | MarkVendorCreditExportedEvent
     | RegisterLegalEntityEvent
     | ResetLegalEntityEvent
     | ShowLegalEntityEvent

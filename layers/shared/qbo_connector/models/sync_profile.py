@@ -39,6 +39,7 @@ ACCOUNT_TYPES = frozenset(
 )
 
 VENDOR_CREDIT_POLICIES = ("as_submitted", "refuse")
+EXISTING_VENDOR_POLICIES = ("match", "refuse")
 _QBO_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 _KNOWN_KEYS = {
@@ -46,6 +47,8 @@ _KNOWN_KEYS = {
     "export_bills",
     "export_payments",
     "export_vendor_credits",
+    "export_vendors",
+    "existing_vendor",
     "payment_bank_account_id",
     "payment_card_account_id",
     "vendor_credits",
@@ -66,6 +69,10 @@ class SyncProfile:
     export_payments: bool = False
     # AP credit notes out as VendorCredits (logic.vendor_credits).
     export_vendor_credits: bool = False
+    # AP suppliers out as Vendors (logic.vendor_export); a supplier whose name QBO already
+    # has as a vendor is matched to it, or refused ("refuse") for a person to decide.
+    export_vendors: bool = False
+    existing_vendor: str = "match"
     payment_bank_account_id: str | None = None
     payment_card_account_id: str | None = None
     vendor_credits: str = "as_submitted"
@@ -88,6 +95,8 @@ class SyncProfile:
             "export_payments": self.export_payments,
             "export_vendor_credits": self.export_vendor_credits,
             "vendor_credits": self.vendor_credits,
+            "export_vendors": self.export_vendors,
+            "existing_vendor": self.existing_vendor,
         }
         for name in ("payment_bank_account_id", "payment_card_account_id"):
             if getattr(self, name):
@@ -112,6 +121,8 @@ class SyncProfile:
             payment_bank_account_id=data.get("payment_bank_account_id"),
             payment_card_account_id=data.get("payment_card_account_id"),
             vendor_credits=str(data.get("vendor_credits") or "as_submitted"),
+            export_vendors=bool(data.get("export_vendors", False)),
+            existing_vendor=str(data.get("existing_vendor") or "match"),
             updated_at=data.get("updated_at"),
             updated_by=data.get("updated_by"),
         )
@@ -245,6 +256,10 @@ def parse_profile(data: Any, base: SyncProfile | None = None) -> SyncProfile:
         ),
         vendor_credits=_choice(
             data, "vendor_credits", VENDOR_CREDIT_POLICIES, base.vendor_credits, problems
+        ),
+        export_vendors=_bool(data, "export_vendors", base.export_vendors, problems),
+        existing_vendor=_choice(
+            data, "existing_vendor", EXISTING_VENDOR_POLICIES, base.existing_vendor, problems
         ),
     )
     if profile.export_payments and not profile.export_bills:

@@ -17,12 +17,13 @@ from qbo_connector.api.routes import (
     sync_schedule,
     syncs,
     vendor_credits,
+    vendors,
     webhooks,
 )
 
 ENTITY_API_ROUTERS: list[Router] = [legal_entities.router, sync_schedule.router, bills.router]
 ENTITY_API_ROUTERS += [payments.router, vendor_credits.router, sync_history.router]
-ENTITY_API_ROUTERS += [records.router]
+ENTITY_API_ROUTERS += [records.router, vendors.router]
 MANUAL_SYNC_ROUTERS: list[Router] = [syncs.router]
 ALL_ROUTERS: list[Router] = [
     connection_start.router,

@@ -585,6 +585,106 @@ class Demo:
         remaining = (got_credit.get("credit") or {}).get("remaining")
         say(f"The credit's remaining balance, read back from QuickBooks: {remaining}.")
 
+    def purchase_orders(self) -> None:
+        step("Purchase orders: imported for matching, and a bill matched to a PO's lines")
+        with open("events/ops-put-sync-profile.json") as sample:
+            event = json.load(sample)
+        types = [*event["profile"]["object_types"], "PurchaseOrder"]
+        event.update(org_id=ORG, legal_entity_id=LE, profile={"object_types": types})
+        self.ops(event)
+        say(
+            "The company is on QuickBooks Online Plus (it has purchase orders): support adds "
+            "PurchaseOrder to the profile."
+        )
+        run = self.smartsync("incremental")
+        po_progress = run.get("progress", {}).get("PurchaseOrder", {})
+        say(f"PurchaseOrder: {po_progress.get('new', 0)} imported ({po_progress.get('method')}).")
+        _, listed = self.call(
+            "GET", f"/legal-entities/{LE}/purchase-orders", params={"open_only": "true"}
+        )
+        table(
+            [
+                {
+                    "po": po["doc_number"],
+                    "vendor": po.get("vendor_name") or po["vendor_id"],
+                    "status": po["status"],
+                    "total": po["total"],
+                    "billed": po["billed"],
+                    "open": po["open"],
+                }
+                for po in listed["items"]
+            ],
+            ["po", "vendor", "status", "total", "billed", "open"],
+        )
+        po = next(p for p in listed["items"] if p["doc_number"] == "1001")
+        sod, materials = po["lines"]
+        bill = {
+            "ap_invoice_id": "ap-po-1001",
+            "vendor_id": po["vendor_id"],
+            "invoice_number": "NL-5120",
+            "invoice_date": "2026-11-28",
+            "memo": "Demo NL-5120 against PO 1001",
+            "lines": [
+                {
+                    "amount": "60.00",
+                    "item_id": sod["item_id"],
+                    "qty": 4,
+                    "unit_price": "15",
+                    "description": "Sod, 4 of 10 delivered",
+                    "purchase_order_id": po["id"],
+                    "purchase_order_line_id": sod["line_id"],
+                },
+                {
+                    "amount": "50.00",
+                    "account_id": materials["account_id"],
+                    "description": "Job materials",
+                    "purchase_order_id": po["id"],
+                    "purchase_order_line_id": materials["line_id"],
+                },
+            ],
+        }
+        over = {
+            **bill,
+            "ap_invoice_id": "ap-po-over",
+            "invoice_number": "NL-5121",
+            "lines": [{**bill["lines"][1], "amount": "80.00"}],
+        }
+        status, body = self.call("POST", f"/legal-entities/{LE}/bills", self.service, json=over)
+        say(
+            f"A bill for 80.00 of PO 1001's 50.00 job materials: HTTP {status}: "
+            f"{body['error']['message']}"
+        )
+        status, body = self.call("POST", f"/legal-entities/{LE}/bills", self.service, json=bill)
+        assert status == 202, body
+        say(
+            f"NL-5120 matches PO 1001: 4 of its 10 sod (60.00) and all job materials "
+            f"(50.00): HTTP {status} {body['state']}."
+        )
+
+        def exported() -> tuple[bool, str]:
+            _, got = self.call("GET", f"/legal-entities/{LE}/bills/ap-po-1001", self.service)
+            return got["state"] not in ("queued", "exporting"), f"NL-5120 {got['state']}"
+
+        assert wait_for(exported), "the PO-matched bill was not exported"
+        _, after = self.call("GET", f"/legal-entities/{LE}/purchase-orders/{po['id']}")
+        table(
+            [
+                {
+                    "po line": line["line_id"],
+                    "ordered": line["amount"],
+                    "billed": line["billed_amount"],
+                    "open": line["open_amount"],
+                    "open qty": line.get("open_qty", ""),
+                }
+                for line in after["lines"]
+            ],
+            ["po line", "ordered", "billed", "open", "open qty"],
+        )
+        say(
+            f"PO 1001 is {after['status']}: {after['billed']} billed of {after['total']}, "
+            f"{after['open']} open, read back from QuickBooks right after the export."
+        )
+
     def wait_idle(self) -> None:
         def idle() -> tuple[bool, str]:
             _, history = self.call("GET", f"/legal-entities/{LE}/syncs", params={"limit": 1})
@@ -615,9 +715,10 @@ def main() -> int:
         demo.bills()
         demo.payments()
         demo.onboarding()
+        demo.purchase_orders()
         print(
             "\nDone: connected, synced, scheduled, exported bills and payments, onboarded a "
-            "supplier. "
+            "supplier, matched a bill to a purchase order. "
             "The local stack is stopped."
         )
     return 0

@@ -115,7 +115,8 @@ class AdminApi:
                     b.get("realm_id"), b.get("name"), b.get("admins", []), b.get("users", []),
                     b.get("seed", "craigs"), b.get("sizes"), b.get("country", "US"),
                     bool(b.get("multicurrency", False)),
-                    bool(b.get("warn_duplicate_bill_number", False)))
+                    bool(b.get("warn_duplicate_bill_number", False)),
+                    str(b.get("plan") or "QuickBooks Online Plus"))
                 return _json(company.summary(), 201)
             return _json({"companies": [c.summary() for c in sb.store.companies.values()]})
         realm = parts[0]

@@ -69,10 +69,13 @@ class Sandbox:
                        admins: Iterable[str] = (), users: Iterable[str] = (),
                        seed: str = "craigs", sizes: dict[str, int] | None = None,
                        country: str = "US", multicurrency: bool = False,
-                       warn_duplicate_bill_number: bool = False) -> Company:
+                       warn_duplicate_bill_number: bool = False,
+                       plan: str = "QuickBooks Online Plus") -> Company:
+        """`plan`: CompanyInfo's OfferingSku; a plan without purchase orders (Simple Start,
+        Essentials) is seeded without them."""
         return self.store.create_company(
             realm_id, name or "Craig's Design and Landscaping Services", country, admins, users,
-            seed, sizes, multicurrency, warn_duplicate_bill_number)
+            seed, sizes, multicurrency, warn_duplicate_bill_number, plan)
 
     def company(self, realm_id: str) -> Company:
         return self.store.company(realm_id)

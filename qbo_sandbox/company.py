@@ -57,6 +57,8 @@ class Company:
         default_factory=lambda: {e: {} for e in ENTITIES}
     )
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    # CompanyInfo's OfferingSku: Plus and Advanced have purchase orders, Essentials not.
+    plan: str = "QuickBooks Online Plus"
     bill_docnums: dict[str, set[str]] = field(default_factory=dict)
     # bill id -> {payment id: amount}
     bill_paid: dict[str, dict[str, float]] = field(default_factory=dict)

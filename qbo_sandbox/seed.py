@@ -171,7 +171,7 @@ def _company_info(company: Company, now: float) -> dict[str, Any]:
         "CompanyStartDate": local_date(now), "DefaultTimeZone": "America/Los_Angeles",
         "NameValue": [{"Name": "NeoEnabled", "Value": "true"},
                       {"Name": "IndustryType", "Value": "Landscaping Services"},
-                      {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"}],
+                      {"Name": "OfferingSku", "Value": company.plan}],
         "domain": "QBO", "sparse": False, "Id": "1", "SyncToken": "0",
         "MetaData": {"CreateTime": t, "LastUpdatedTime": t},
     }
@@ -322,7 +322,10 @@ def _seed_ap(mk: Any, accounts: dict[str, str], vendors: dict[str, str], c: Comp
         [("Bill", plants, 158.08), ("VendorCredit", credit, 20.0)])
     mk("VendorCredit", {"VendorRef": {"value": vendors["Norton Lumber and Building Materials"]},
                         "Line": [expense("Job Materials", 25.0)], "DocNumber": "RMA-881"})
-    # Purchase orders: open, partly billed, closed by billing, closed by hand.
+    # Purchase orders: open, partly billed, closed by billing, closed by hand (Plus and
+    # Advanced plans only).
+    if not any(plan in c.plan.lower() for plan in ("plus", "advanced")):
+        return
     sod = {"Amount": 150.0, "DetailType": "ItemBasedExpenseLineDetail",
            "ItemBasedExpenseLineDetail": {"ItemRef": {"value": items["Sod"]}, "Qty": 10,
                                           "UnitPrice": 15}}

@@ -37,7 +37,8 @@ from .company import (
     canonical,
 )
 from .query import evaluate, parse, project
-from .schema import check_properties
+from .schema import _COMMON as _COMMON_FIELDS
+from .schema import FIELDS, check_properties
 
 CDC_MAX_OBJECTS = 1000
 CDC_MAX_AGE = 30 * 86400
@@ -115,6 +116,7 @@ class Store:
         country: str = "US", admins: Iterable[str] = (), users: Iterable[str] = (),
         seed: str = "craigs", sizes: dict[str, int] | None = None,
         multicurrency: bool = False, warn_duplicate_bill_number: bool = False,
+        plan: str = "QuickBooks Online Plus",
     ) -> Company:
         from .seed import seed_company
 
@@ -127,7 +129,8 @@ class Store:
             for u in [*admins, *users]:
                 if u not in self.users:
                     raise ValueError(f"unknown user {u!r}")
-            company = Company(realm_id, name, country, set(admins), set(users) | set(admins))
+            company = Company(realm_id, name, country, set(admins), set(users) | set(admins),
+                              plan=plan)
             seed_company(self, company, seed, sizes or {}, multicurrency,
                          warn_duplicate_bill_number)
             self.companies[realm_id] = company
@@ -489,6 +492,7 @@ class Store:
                 return {"totalCount": 0} if q.count else {}
             if entity is None:
                 raise faults.query_invalid("invalid context declaration")
+            _queryable(entity, q)
             implicit = entity in NAME_LISTS and not q.mentions("Active")
             key = (entity, repr(q.where), repr(q.order), implicit)
             rows = company.query_cache.get(key)
@@ -618,3 +622,18 @@ def _check_id(obj_id: str, entity: str = "") -> None:
 
 def _is_active(obj: dict[str, Any]) -> bool:
     return obj.get("Active", True) is not False
+
+
+def _queryable(entity: str, q: Any) -> None:
+    """Intuit refuses a filter or an order on a property the entity does not have (a
+    PurchaseOrder has no `Active`): 4001, never an empty answer. The wording of Intuit's
+    Detail is unconfirmed."""
+    known = FIELDS.get(entity)
+    if known is None:
+        return
+    names = {n.lower() for n in (*known, *_COMMON_FIELDS)}
+    paths = [c.path for c in q.where] + [path for path, _ in q.order]
+    for path in paths:
+        head = path[0]
+        if head.lower() not in names and head.lower() != "metadata":
+            raise faults.query_invalid(f"property '{head}' is not queryable for {entity}")

@@ -20,6 +20,7 @@ def routers() -> list[Router]:
         bills,
         legal_entities,
         payments,
+        purchase_orders,
         records,
         sync_history,
         sync_schedule,
@@ -36,6 +37,7 @@ def routers() -> list[Router]:
         sync_history.router,
         records.router,
         vendors.router,
+        purchase_orders.router,
     ]
 
 

@@ -105,6 +105,31 @@ def test_duplicate_bill_preference_on_is_reported_ok(stack, ids):
 
 
 @pytest.mark.parametrize(
+    ("plan", "has", "default_types"),
+    [("QuickBooks Online Plus", True, True), ("QuickBooks Online Essentials", False, False)],
+)
+def test_the_plan_decides_whether_purchase_orders_are_imported(
+    stack, ids, plan, has, default_types
+):
+    """Read at connect (CompanyInfo's OfferingSku), shown in the preflight, and a new profile
+    of a company with purchase orders imports them."""
+    register(stack, ids["org"], ids["le"])
+    user = "plan-admin-" + ids["le"]
+    qbo_admin(stack, user, ids["realm"], "Plan Co", plan=plan)
+    connect(stack, ids["org"], ids["le"], user, ids["realm"])
+    checks = {c["check"]: c for c in body_of(status(stack, ids["org"], ids["le"]))["preflight"]}
+    assert checks["purchase_orders"]["value"] is has, checks
+    assert ("add PurchaseOrder" in checks["purchase_orders"]["message"]) is has
+    created = ops(stack, "ops-put-sync-profile.json", org_id=ids["org"],
+                  legal_entity_id=ids["le"], profile={"export_bills": True})
+    assert created["ok"], created
+    types = created["result"]["sync_profile"]["object_types"]
+    assert ("PurchaseOrder" in types) is default_types
+    checks = {c["check"]: c for c in body_of(status(stack, ids["org"], ids["le"]))["preflight"]}
+    assert checks["purchase_orders"]["status"] == ("ok" if has else "info")
+
+
+@pytest.mark.parametrize(
     ("claims", "code"),
     [
         ({"role": "APClerk"}, "role_required"),

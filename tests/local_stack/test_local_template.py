@@ -111,6 +111,8 @@ def test_template_declares_the_contracted_functions_and_routes() -> None:
         "GET /legal-entities/{id}/vendors/{apSupplierId}",
         "PUT /legal-entities/{id}/vendors/{apSupplierId}",
         "POST /legal-entities/{id}/vendors/{apSupplierId}/deactivate",
+        "GET /legal-entities/{id}/purchase-orders",
+        "GET /legal-entities/{id}/purchase-orders/{poId}",
     }
     (binding,) = t.sqs_bindings()
     assert (binding.function_id, binding.queue_id, binding.batch_size) == (

@@ -375,7 +375,7 @@ def test_the_documented_days_and_modes_are_the_parsers() -> None:
             "lines[0].colour",
             "lines[0].colour is not a field of a bill line; remove it (a bill line takes: "
             "amount, account_id, item_id, qty, unit_price, class_id, customer_id, billable, "
-            "tax_code_id, description).",
+            "tax_code_id, description, purchase_order_id, purchase_order_line_id).",
         ),
         (
             bill(lines=[]),

@@ -13,6 +13,7 @@ what logic calls fails `make typecheck`, with no cast or ignore in this module.
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from qbo_connector.adapters.sync_run_store import SyncRunStore
     from qbo_connector.logic.bill_export import BillExportService
     from qbo_connector.logic.payment_export import PaymentExportService
+    from qbo_connector.logic.purchase_orders import PurchaseOrderService
     from qbo_connector.logic.records import RecordService
     from qbo_connector.logic.scheduled_sync import ScheduledSyncService
     from qbo_connector.logic.sync_profiles import SyncProfileService
@@ -142,7 +144,16 @@ def bill_export_service() -> BillExportService:
         entities=legal_entity_store(),
         suppliers=VendorStore(),
         vendors_enabled=exports_vendors,
+        purchase_orders=purchase_order_service(),
     )
+
+
+@lru_cache(maxsize=1)
+def purchase_order_service() -> PurchaseOrderService:
+    """Purchase orders for matching (logic.purchase_orders) over the imported records."""
+    from qbo_connector.logic.purchase_orders import PurchaseOrderService
+
+    return PurchaseOrderService(record_store(), record_store(), clock=time.time)
 
 
 def exports_vendors(entity: LegalEntity) -> bool:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from qbo_connector.logic.ports import CompanyAccessRefused, CompanySnapshot
-from qbo_connector.models.legal_entity import CompanyPreferences, book_close_date
+from qbo_connector.models.legal_entity import (
+    CompanyPreferences,
+    book_close_date,
+    has_purchase_orders,
+)
 
 
 class _FreshToken:
@@ -29,7 +33,9 @@ def _bool(value: Any) -> bool | None:
     return None
 
 
-def parse_preferences(prefs: dict[str, Any]) -> CompanyPreferences:
+def parse_preferences(
+    prefs: dict[str, Any], company_info: dict[str, Any] | None = None
+) -> CompanyPreferences:
     other = {
         item.get("Name"): item.get("Value")
         for item in (prefs.get("OtherPrefs") or {}).get("NameValue") or []
@@ -41,6 +47,7 @@ def parse_preferences(prefs: dict[str, Any]) -> CompanyPreferences:
         home_currency=home.get("value") if isinstance(home, dict) else None,
         multicurrency_enabled=_bool(currency.get("MultiCurrencyEnabled")),
         book_close_date=book_close_date(prefs),
+        purchase_orders=has_purchase_orders(company_info) if company_info else None,
     )
 
 
@@ -66,5 +73,5 @@ class QboCompanyReader:
         return CompanySnapshot(
             company_name=str(info.get("CompanyName") or info.get("LegalName") or realm_id),
             country=info.get("Country"),
-            preferences=parse_preferences(prefs),
+            preferences=parse_preferences(prefs, info),
         )

@@ -40,6 +40,7 @@ from qbo_connector.logic.ports import (
     MasterDataPort,
     QueuePort,
 )
+from qbo_connector.logic.purchase_orders import PurchaseOrderService
 from qbo_connector.logic.push_engine import (
     BATCH_SIZE,
     LEASE_SECONDS,
@@ -60,8 +61,9 @@ from qbo_connector.models.bill import (
     pdf_location_allowed,
     pdf_unreadable_reason,
 )
-from qbo_connector.models.faults import DocumentUnavailable
+from qbo_connector.models.faults import DocumentUnavailable, QboError
 from qbo_connector.models.legal_entity import LegalEntity
+from qbo_connector.observability import logger
 
 ATTACHMENT_MAX_TRIES = 3
 _BY_HAND = " Attach it to the bill in QuickBooks by hand."
@@ -180,12 +182,27 @@ class BillExportService:
         kind: DocumentKind = BILL,
         suppliers: SupplierLookupPort | None = None,
         vendors_enabled: Callable[[LegalEntity], bool] | None = None,
+        purchase_orders: PurchaseOrderService | None = None,
     ) -> None:
         self.kind = kind
+        # PO-matched bills: checked at submission, their POs read again after export.
+        self.purchase_orders = purchase_orders
         self.store = store
         # Submissions may name PDFs only in the bucket the documents adapter reads.
         bucket = invoice_bucket if invoice_bucket is not None else documents.invoice_bucket
-        self.submission = BillSubmission(store, master_data, queue, clock, bucket, kind)
+        self.submission = BillSubmission(
+            store,
+            master_data,
+            queue,
+            clock,
+            bucket,
+            kind,
+            po_check=(
+                (lambda entity, invoice: purchase_orders.check(entity, invoice, store))
+                if purchase_orders is not None
+                else None
+            ),
+        )
         # A bill may name the AP supplier of a vendor still being created (logic.vendor_wait).
         self.waits = (
             VendorWait(self.submission, store, suppliers, clock, vendors_enabled)
@@ -240,6 +257,7 @@ class BillExportService:
     def export_pending(self, ctx: PushContext) -> PushCounts:
         released = self.waits.release(ctx) if self.waits is not None else 0
         counts = self.engine.run(ctx)
+        self._refresh_purchase_orders(ctx, counts.exported_keys)
         self.attachments.upload(ctx, counts)
         ctx.run.progress(
             self.kind.object_type,
@@ -248,6 +266,25 @@ class BillExportService:
             **{k: v for k, v in {**counts.as_dict(), "released": released}.items() if v},
         )
         return counts
+
+    def _refresh_purchase_orders(self, ctx: PushContext, exported: list[str]) -> None:
+        """The POs our just-exported bills bill, read again: their billed and open figures
+        (and Closed, once fully billed) are current before the next submission."""
+        if self.purchase_orders is None or not exported:
+            return
+        records = self.store.get_many(ctx.org_id, ctx.legal_entity_id, exported)
+        po_ids = {
+            str(line.purchase_order_id)
+            for record in records
+            for line in record.parsed.lines
+            if line.purchase_order_id
+        }
+        if not po_ids:
+            return
+        try:
+            self.purchase_orders.refresh(ctx, po_ids)
+        except QboError as err:  # the bills are exported; the next sync reads the POs
+            logger.warning("purchase orders not read again", extra={"error": str(err)[:300]})
 
     def apply_payment_changes(
         self, ctx: Any, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]

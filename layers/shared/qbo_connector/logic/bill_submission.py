@@ -61,8 +61,11 @@ class BillSubmission:
         clock: Callable[[], float],
         invoice_bucket: str,
         kind: DocumentKind = BILL,
+        po_check: Callable[[LegalEntity, ApInvoice], None] | None = None,
     ) -> None:
         self.kind = kind
+        # The PO-matching rules of a matched bill (logic.purchase_orders.check).
+        self.po_check = po_check
         self.store = store
         self.master = master_data
         self.queue = queue
@@ -94,6 +97,14 @@ class BillSubmission:
                 code="vendors_not_enabled",
                 field="ap_supplier_id",
             )
+        if self.kind is not BILL:
+            for i, line in enumerate(invoice.lines):
+                if line.purchase_order_id:
+                    raise InvalidInput(
+                        f"lines[{i}].purchase_order_id: a {self.kind.noun} does not bill a "
+                        "purchase order; leave the purchase order out.",
+                        field=f"lines[{i}].purchase_order_id",
+                    )
         org_id, legal_entity_id = entity.org_id, entity.legal_entity_id
         # Before anything is read or stored: one organization never names another's PDF.
         check_pdf_location(invoice.pdf, org_id, legal_entity_id, self.invoice_bucket)
@@ -117,6 +128,8 @@ class BillSubmission:
                 details={"state": str(existing.state), "qbo_bill_id": existing.qbo_bill_id},
             )
         self.check_references(org_id, legal_entity_id, invoice)
+        if self.po_check is not None:
+            self.po_check(entity, invoice)
         now = int(self.clock())
         record = BillExport(
             org_id=org_id,

@@ -652,6 +652,32 @@ class ConnectionService:
                 else "Multicurrency is off.",
             }
         )
+        profile_types = (entity.sync_profile or {}).get("object_types") or []
+        imported = "PurchaseOrder" in profile_types
+        if prefs.purchase_orders:
+            checks.append(
+                {
+                    "check": "purchase_orders",
+                    "status": "ok" if imported else "info",
+                    "value": True,
+                    "message": "The company's plan has purchase orders; they are imported for "
+                    "PO matching."
+                    if imported
+                    else "The company's plan has purchase orders; add PurchaseOrder to the "
+                    "sync profile's object_types to import them for PO matching.",
+                }
+            )
+        else:
+            checks.append(
+                {
+                    "check": "purchase_orders",
+                    "status": "warning" if imported else "info",
+                    "value": prefs.purchase_orders,
+                    "message": "The company's plan has no purchase orders (QuickBooks Online "
+                    "Plus and Advanced have them)"
+                    + ("; PurchaseOrder in the sync profile is skipped." if imported else "."),
+                }
+            )
         if entity.refresh_token_hard_expires_at:
             expires = datetime.fromisoformat(
                 entity.refresh_token_hard_expires_at.replace("Z", "+00:00")

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from qbo_connector.logic.bill_payments import read_by_ids
 from qbo_connector.logic.import_batches import (
     COUNT,
     MAX_BATCH_ITEMS,
@@ -42,6 +43,7 @@ from qbo_connector.logic.ports import (
     PaymentWriteBackPort,
     RecordStorePort,
 )
+from qbo_connector.logic.purchase_orders import PURCHASE_ORDER, bill_po_links, with_billing
 from qbo_connector.logic.sync_context import LeaseLost, RunHandle, SyncContext, iso_now
 from qbo_connector.models.faults import (
     QboAuthenticationError,
@@ -52,7 +54,7 @@ from qbo_connector.models.faults import (
     TokenPersistError,
 )
 from qbo_connector.models.legal_entity import LegalEntity
-from qbo_connector.models.object_types import PAYMENT_STATUS, spec
+from qbo_connector.models.object_types import PAYMENT_STATUS, is_active, spec
 from qbo_connector.models.record import RecordWrite, content_hash
 from qbo_connector.models.sync_profile import SyncProfile
 from qbo_connector.models.sync_run import Checkpoint, SyncMode, SyncRun, TypeProgress
@@ -185,6 +187,9 @@ class ImportEngine:
         if entity.preferences.multicurrency_enabled is False:
             # Without multicurrency QBO has no Currency list: don't spend a call learning it.
             types = [t for t in types if not spec(t).needs_multicurrency]
+        if entity.preferences.purchase_orders is False:
+            # A plan without purchase orders has none to import.
+            types = [t for t in types if not spec(t).needs_purchase_orders]
         run.object_types = types
         synced = set((entity.last_sync or {}).get("synced_types") or [])
         last_ok = (
@@ -286,6 +291,10 @@ class ImportEngine:
             if profile.export_vendor_credits and self._credits is not None:
                 # Our credit notes' remaining balance, when the accountant applies them.
                 entities.append("VendorCredit")
+        po_billing = PURCHASE_ORDER in cdc_types
+        if po_billing and "Bill" not in entities:
+            # A linked bill edited in QBO changes what its PO lines are billed, not the PO.
+            entities.append("Bill")
         if not entities:
             run.cdc_done = True
             return DONE
@@ -314,6 +323,8 @@ class ImportEngine:
             for t in cdc_types:
                 rows = changes.get(qbo_entity(t)) or changes.get(t) or []
                 handle.progress(t, **self._apply(ctx, handle, profile, t, rows))
+            if po_billing:
+                self._po_billing(ctx, handle, profile, changes)
             if payments:
                 self._payments(ctx, changes.get("Bill") or [], changes.get("BillPayment") or [])
                 if changes.get("VendorCredit") and self._credits is not None:
@@ -348,6 +359,25 @@ class ImportEngine:
         handle.save()
         return DONE
 
+    def _po_billing(
+        self,
+        ctx: SyncContext,
+        handle: RunHandle,
+        profile: SyncProfile,
+        changes: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        """The POs that changed bills bill (and CDC did not report themselves): read and
+        stored again with their billing (logic.purchase_orders)."""
+        seen = {str(r.get("Id")) for r in changes.get(PURCHASE_ORDER) or []}
+        linked = {
+            po_id for bill in changes.get("Bill") or [] for po_id, *_ in bill_po_links(bill)
+        } - seen
+        if linked:
+            rows = list(read_by_ids(ctx.client, PURCHASE_ORDER, sorted(linked)).values())
+            handle.progress(
+                PURCHASE_ORDER, **self._apply(ctx, handle, profile, PURCHASE_ORDER, rows)
+            )
+
     def _payments(
         self, ctx: SyncContext, bills: list[dict[str, Any]], bill_payments: list[dict[str, Any]]
     ) -> None:
@@ -367,7 +397,8 @@ class ImportEngine:
             assert since is not None
             parts.append(f"Metadata.LastUpdatedTime >= '{since}'")
         # Changed-since queries need inactive rows too: that is how deactivations show.
-        if profile.include_inactive or method == "updated_since":
+        # (A purchase order has no Active: QBO refuses the filter.)
+        if spec(object_type).has_active and (profile.include_inactive or method == "updated_since"):
             parts.append("Active IN (true, false)")
         if object_type == "Account" and profile.account_types:
             names = ", ".join(f"'{t}'" for t in profile.account_types)
@@ -568,6 +599,8 @@ class ImportEngine:
         }
         if not rows:
             return counts
+        if object_type == PURCHASE_ORDER:
+            rows = with_billing(ctx.client, rows)  # what each PO line has been billed
         states = (
             {}
             if fresh
@@ -591,7 +624,7 @@ class ImportEngine:
                 and row.get("AccountType") not in profile.account_types
             ):
                 continue
-            active = row.get("Active", True) is not False
+            active = is_active(object_type, row)
             if not active and not profile.include_inactive and (stored is None or stored.deleted):
                 continue
             digest = content_hash(row)

@@ -47,6 +47,14 @@ class SyncProfileService:
             )
         raw = event.get("profile", {})
         base = SyncProfile.from_dict(entity.sync_profile) if entity.sync_profile else None
+        if (
+            base is None
+            and isinstance(raw, dict)
+            and "object_types" not in raw
+            and entity.preferences.purchase_orders
+        ):
+            # A new profile of a company whose plan has purchase orders imports them too.
+            raw = {**raw, "object_types": [*DEFAULT_OBJECT_TYPES, "PurchaseOrder"]}
         profile = parse_profile(raw if raw is not None else {}, base)
         stored = {
             **profile.to_dict(),

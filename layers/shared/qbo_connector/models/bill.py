@@ -452,6 +452,9 @@ class BillLine:
     customer_id: str | None = None
     billable: bool = False
     tax_code_id: str | None = None
+    # The purchase-order line this line bills (PO-matched bills: logic.purchase_orders).
+    purchase_order_id: str | None = None
+    purchase_order_line_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -644,6 +647,16 @@ def _qbo_line(line: BillLine, number: int) -> dict[str, Any]:
         detail["BillableStatus"] = "Billable" if line.billable else "NotBillable"
     if line.tax_code_id:
         detail["TaxCodeRef"] = {"value": line.tax_code_id}
+    if line.purchase_order_id:
+        # QBO links the bill line to the PO line; the PO shows it billed, and closes once
+        # every line is fully billed.
+        out["LinkedTxn"] = [
+            {
+                "TxnId": line.purchase_order_id,
+                "TxnType": "PurchaseOrder",
+                "TxnLineId": line.purchase_order_line_id,
+            }
+        ]
     if line.item_id:
         detail["ItemRef"] = {"value": line.item_id}
         if line.qty is not None:
@@ -699,6 +712,15 @@ def _line(raw: Any, where: str) -> BillLine:
             f"{where}: a billable line needs customer_id (who it is billed to).",
             field=f"{where}.customer_id",
         )
+    po_id = _ref(raw.get("purchase_order_id"), f"{where}.purchase_order_id")
+    po_line = _ref(raw.get("purchase_order_line_id"), f"{where}.purchase_order_line_id")
+    if bool(po_id) != bool(po_line):
+        missing = "purchase_order_line_id" if po_id else "purchase_order_id"
+        raise InvalidInput(
+            f"{where}.{missing} is required with the other: a matched line names the purchase "
+            "order and its line (GET /legal-entities/{id}/purchase-orders/{poId}).",
+            field=f"{where}.{missing}",
+        )
     return BillLine(
         amount=str(amount.quantize(Decimal("0.01"))),
         account_id=account,
@@ -710,6 +732,8 @@ def _line(raw: Any, where: str) -> BillLine:
         customer_id=customer,
         billable=billable,
         tax_code_id=_ref(raw.get("tax_code_id"), f"{where}.tax_code_id"),
+        purchase_order_id=po_id,
+        purchase_order_line_id=po_line,
     )
 
 

@@ -265,6 +265,13 @@ class BillLineBody(_Input):
             "and line breaks allowed, other control characters not)",
         ),
     ] = None
+    purchase_order_id: Annotated[
+        QboId | None,
+        _ref("The QuickBooks id of the purchase order this line bills (PO-matched bills)"),
+    ]
+    purchase_order_line_id: Annotated[
+        QboId | None, _ref("The line of that purchase order (its line id)")
+    ]
 
 
 class BillBody(_VendorRef):

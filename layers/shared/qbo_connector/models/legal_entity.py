@@ -38,7 +38,30 @@ class CompanyPreferences:
     multicurrency_enabled: bool | None = None
     # "Close the books": transactions dated on or before it are refused (QBO's 6210).
     book_close_date: str | None = None
+    # Whether the company's plan has purchase orders (Plus, Advanced: CompanyInfo's
+    # OfferingSku); None when QBO did not say.
+    purchase_orders: bool | None = None
     checked_at: str | None = None
+
+
+# The QuickBooks Online plans that have purchase orders (Intuit's plan comparison).
+PURCHASE_ORDER_PLANS = ("plus", "advanced")
+
+
+def has_purchase_orders(company_info: dict[str, Any]) -> bool | None:
+    """From CompanyInfo's `NameValue` OfferingSku ("QuickBooks Online Plus"); None when
+    the company does not say."""
+    sku = next(
+        (
+            str(item.get("Value") or "")
+            for item in company_info.get("NameValue") or []
+            if isinstance(item, dict) and item.get("Name") == "OfferingSku"
+        ),
+        "",
+    ).lower()
+    if not sku:
+        return None
+    return any(plan in sku for plan in PURCHASE_ORDER_PLANS)
 
 
 def book_close_date(prefs: dict[str, Any]) -> str | None:

@@ -11,6 +11,7 @@ type is one row here; nothing else lists types.
     ...
     TaxCode      TaxCode           no    yes      taxcode(s)      tax code
     Currency     CompanyCurrency   yes   yes      currency/ies    currency (multicurrency only)
+    PurchaseOrder PurchaseOrder    yes   no       purchaseorder(s) purchase order (Plus/Advanced)
     Bill         Bill              yes   no       -               bill       (payment status)
     BillPayment  BillPayment       yes   no       -               bill payment (payment status)
 """
@@ -18,6 +19,7 @@ type is one row here; nothing else lists types.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class ObjectType:
     master_data: bool = True  # imported for coding, listed by the records API
     needs_multicurrency: bool = False  # QBO has the list only with multicurrency on
     payment_status: bool = False  # read from CDC for the bills' payment status
+    default: bool = True  # in a new sync profile's object_types
+    has_active: bool = True  # the entity has `Active` (a PurchaseOrder has POStatus)
+    needs_purchase_orders: bool = False  # QBO has it on Plus and Advanced plans only
     # What Intuit calls its list in a 2500 Detail ("Names element id 58 not found").
     reference_list: str = ""
 
@@ -62,6 +67,15 @@ OBJECT_TYPES: tuple[ObjectType, ...] = (
         plural="currencies",
         needs_multicurrency=True,
     ),
+    # Off by default; on for companies whose plan has purchase orders (logic.purchase_orders).
+    ObjectType(
+        "PurchaseOrder",
+        "purchase order",
+        plural="purchaseorders",
+        default=False,
+        has_active=False,
+        needs_purchase_orders=True,
+    ),
     ObjectType("Bill", "bill", master_data=False, payment_status=True),
     ObjectType("BillPayment", "bill payment", master_data=False, payment_status=True),
 )
@@ -75,6 +89,9 @@ for _spec in OBJECT_TYPES:
         REFERENCE_LISTS[_list] = (*REFERENCE_LISTS.get(_list, ()), _spec.name)
 
 MASTER_DATA: tuple[str, ...] = tuple(spec.name for spec in OBJECT_TYPES if spec.master_data)
+DEFAULT_TYPES: tuple[str, ...] = tuple(
+    spec.name for spec in OBJECT_TYPES if spec.master_data and spec.default
+)
 PAYMENT_STATUS: tuple[str, ...] = tuple(
     spec.qbo_entity for spec in OBJECT_TYPES if spec.payment_status
 )
@@ -84,3 +101,11 @@ STORED: tuple[str, ...] = tuple(spec.name for spec in OBJECT_TYPES)
 
 def spec(name: str) -> ObjectType:
     return BY_NAME[name]
+
+
+def is_active(object_type: str, row: dict[str, Any]) -> bool:
+    """A record is active for coding while QBO's `Active` says so; a purchase order (which
+    has none) while it is open."""
+    if not spec(object_type).has_active:
+        return row.get("POStatus", "Open") != "Closed"
+    return row.get("Active", True) is not False

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qbo_connector.models.errors import InvalidInput
-from qbo_connector.models.object_types import MASTER_DATA
+from qbo_connector.models.object_types import DEFAULT_TYPES, MASTER_DATA
 
-# The master data the AP platform codes invoices against, in import order.
-DEFAULT_OBJECT_TYPES: tuple[str, ...] = MASTER_DATA
-SUPPORTED_OBJECT_TYPES = frozenset(DEFAULT_OBJECT_TYPES)
+# The master data the AP platform codes invoices against, in import order; purchase
+# orders are supported but not a default (a company's plan may not have them).
+DEFAULT_OBJECT_TYPES: tuple[str, ...] = DEFAULT_TYPES
+SUPPORTED_OBJECT_TYPES = frozenset(MASTER_DATA)
 
 # QBO Account.AccountType values (qbo-api-facts.md and Intuit's reference).
 ACCOUNT_TYPES = frozenset(
@@ -49,6 +50,7 @@ _KNOWN_KEYS = {
     "export_vendor_credits",
     "export_vendors",
     "existing_vendor",
+    "po_tolerance_percent",
     "payment_bank_account_id",
     "payment_card_account_id",
     "vendor_credits",
@@ -73,6 +75,9 @@ class SyncProfile:
     # has as a vendor is matched to it, or refused ("refuse") for a person to decide.
     export_vendors: bool = False
     existing_vendor: str = "match"
+    # How far a PO-matched bill line may go beyond the PO line's open amount (and open
+    # quantity), in percent of the PO line: "0" refuses any over-billing.
+    po_tolerance_percent: str = "0"
     payment_bank_account_id: str | None = None
     payment_card_account_id: str | None = None
     vendor_credits: str = "as_submitted"
@@ -97,6 +102,7 @@ class SyncProfile:
             "vendor_credits": self.vendor_credits,
             "export_vendors": self.export_vendors,
             "existing_vendor": self.existing_vendor,
+            "po_tolerance_percent": self.po_tolerance_percent,
         }
         for name in ("payment_bank_account_id", "payment_card_account_id"):
             if getattr(self, name):
@@ -123,6 +129,7 @@ class SyncProfile:
             vendor_credits=str(data.get("vendor_credits") or "as_submitted"),
             export_vendors=bool(data.get("export_vendors", False)),
             existing_vendor=str(data.get("existing_vendor") or "match"),
+            po_tolerance_percent=str(data.get("po_tolerance_percent") or "0"),
             updated_at=data.get("updated_at"),
             updated_by=data.get("updated_by"),
         )
@@ -194,6 +201,22 @@ def _qbo_id(
     return value
 
 
+_PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,2})?")
+
+
+def _percent(data: dict[str, Any], key: str, default: str, problems: list[dict[str, str]]) -> str:
+    value = data.get(key, default)
+    text = (
+        str(value) if isinstance(value, int | float | str) and not isinstance(value, bool) else ""
+    )
+    if not _PERCENT.fullmatch(text) or float(text) > 100:
+        problems.append(
+            {"field": key, "message": f'{key} must be a percentage from 0 to 100, such as "2.5".'}
+        )
+        return default
+    return text
+
+
 def _choice(
     data: dict[str, Any],
     key: str,
@@ -233,8 +256,8 @@ def parse_profile(data: Any, base: SyncProfile | None = None) -> SyncProfile:
         problems,
         allow_empty=False,
     )
-    # Keep the dependency order of DEFAULT_OBJECT_TYPES whatever order was given.
-    object_types = tuple(t for t in DEFAULT_OBJECT_TYPES if t in object_types)
+    # Keep the dependency order of MASTER_DATA whatever order was given.
+    object_types = tuple(t for t in MASTER_DATA if t in object_types)
     account_types = _names(
         data, "account_types", ACCOUNT_TYPES, base.account_types, problems, allow_empty=True
     )
@@ -260,6 +283,9 @@ def parse_profile(data: Any, base: SyncProfile | None = None) -> SyncProfile:
         export_vendors=_bool(data, "export_vendors", base.export_vendors, problems),
         existing_vendor=_choice(
             data, "existing_vendor", EXISTING_VENDOR_POLICIES, base.existing_vendor, problems
+        ),
+        po_tolerance_percent=_percent(
+            data, "po_tolerance_percent", base.po_tolerance_percent, problems
         ),
     )
     if profile.export_payments and not profile.export_bills:

@@ -12,6 +12,7 @@ from qbo_connector.api.routes import (
     legal_entities,
     oauth_callback,
     payments,
+    purchase_orders,
     records,
     sync_history,
     sync_schedule,
@@ -23,7 +24,7 @@ from qbo_connector.api.routes import (
 
 ENTITY_API_ROUTERS: list[Router] = [legal_entities.router, sync_schedule.router, bills.router]
 ENTITY_API_ROUTERS += [payments.router, vendor_credits.router, sync_history.router]
-ENTITY_API_ROUTERS += [records.router, vendors.router]
+ENTITY_API_ROUTERS += [records.router, vendors.router, purchase_orders.router]
 MANUAL_SYNC_ROUTERS: list[Router] = [syncs.router]
 ALL_ROUTERS: list[Router] = [
     connection_start.router,

@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock layers/shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install test lint layers typecheck cfn-lint built-layer pytest demo up bench lock build validate clean
+.PHONY: install test lint layers typecheck cfn-lint built-layer console-browser pytest demo up bench lock build validate clean
 
 install: $(STAMP)
 
@@ -37,6 +37,13 @@ cfn-lint: install
 built-layer: install
 	$(PY) -c "from bench.cold_start import DEFAULT_LAYER, build_layer; build_layer(DEFAULT_LAYER)"
 
+# The web console's browser tests drive Debian's Chromium (browsers cannot be downloaded
+# here); installed once, as root (CI runs as root).
+console-browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
+	@/usr/bin/chromium --version
+
 # moto keeps its AWS state per process and some suites reset it, so each suite
 # runs in a process of its own (module names stay distinct: one session can
 # still import them all, e.g. `pytest tests`).
@@ -48,7 +55,7 @@ pytest: install
 	  echo "== pytest $$suite"; $(PY) -m pytest -q $$suite; done
 
 # The README's test command; .ci/run calls exactly this.
-test: lint layers typecheck cfn-lint built-layer pytest
+test: lint layers typecheck cfn-lint built-layer console-browser pytest
 
 demo: install
 	$(PY) -m demo

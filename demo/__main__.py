@@ -699,10 +699,14 @@ def main() -> int:
     # The functions' JSON logs and metrics would drown the story; warnings still show.
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    with LocalStack(sandbox=True, poll_queues=True, env_overrides=quiet) as stack:
+    with LocalStack(sandbox=True, poll_queues=True, env_overrides=quiet, console=True) as stack:
         say(
             f"Local stack up: API {stack.gateway_url}, QBO sandbox {stack.sandbox_base_url}, "
             f"AWS (moto) {stack.moto_url}"
+        )
+        say(
+            f"Web console, to watch the demo live: {stack.console_url}/signin.html "
+            f"(organization {ORG}; the demo stops the stack at its end)"
         )
         demo = Demo(stack)
         demo.prepare_quickbooks()

@@ -97,6 +97,7 @@ def _up(args: argparse.Namespace) -> int:
         frontend_origin=args.frontend_origin,
         visibility_timeout=args.visibility_timeout,
         poll_queues=True,
+        console=True,
     )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -111,6 +112,7 @@ def _up(args: argparse.Namespace) -> int:
         print(f"moto (AWS)      {stack.moto_url}   e.g. AWS_ENDPOINT_URL={stack.moto_url}")
         print(f"QBO sandbox     {stack.sandbox_base_url or '(not running)'}")
         print(f"OpenAPI         {stack.gateway_url}/openapi.json")
+        print(f"web console     {stack.console_url}/signin.html   (local sign-in)")
         print(
             "token           python -m local_stack token --user alice --org acme "
             "--role SystemAdministrator --home-org-unit root --root"

@@ -94,6 +94,9 @@ class LocalLambdaRuntime:
         self._modules: dict[str, ModuleType] = {}
         self._last_endpoint: str | None = None
         self.invocations: list[tuple[str, str]] = []  # (logical id, request id), for tests
+        # Seconds a function may run, instead of its template Timeout (a local test that
+        # wants a worker to checkpoint and continue in several invocations).
+        self.timeout_overrides: dict[str, int] = {}
 
     # -- naming ---------------------------------------------------------------------
     def logical_id(self, name: str) -> str:
@@ -170,7 +173,7 @@ class LocalLambdaRuntime:
                     function_name=local_function_name(spec.logical_id),
                     invoked_function_arn=local_function_arn(spec.logical_id),
                     memory_limit_in_mb=spec.memory_mb,
-                    timeout_seconds=spec.timeout,
+                    timeout_seconds=self.timeout_overrides.get(spec.logical_id, spec.timeout),
                 )
                 self.invocations.append((spec.logical_id, context.aws_request_id))
                 result = handler(payload, context)

@@ -24,6 +24,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from .bootstrap import bootstrap
+from .console import ConsoleServer
 from .delivery import QueueDelivery
 from .gateway import Gateway
 from .rule_firer import RuleFirer
@@ -87,6 +88,7 @@ class LocalStack:
         webhook_verifier_token: str | None = None,
         openapi_provider: Callable[[], dict[str, Any]] | None = None,
         reset_moto: bool = True,
+        console: bool = False,
     ) -> None:
         """`sandbox`: True = start it, False = don't, None = start it if importable.
 
@@ -111,6 +113,10 @@ class LocalStack:
         }
         self._openapi_provider = openapi_provider
         self.reset_moto = reset_moto
+        # The web console (console/) on its own port; it becomes the front-end origin.
+        self._want_console = console
+        self.console: ConsoleServer | None = None
+        self.console_url = ""
 
         self.moto: ThreadedMotoServer | None = None
         self.moto_url = ""
@@ -143,6 +149,10 @@ class LocalStack:
             TokenIssuer.from_state_dir(self.state_dir) if self.state_dir else TokenIssuer.generate()
         )
 
+        if self._want_console:
+            self.console = ConsoleServer(self.issuer)
+            self.console_url = self.console.bind(self.host, 0)
+            self.frontend_origin = self.console_url  # the popup's postMessage target
         resolver = Resolver(self.template)
         self.runtime = LocalLambdaRuntime(self.template, {}, resolver)
         self.gateway = Gateway(
@@ -153,6 +163,8 @@ class LocalStack:
             openapi_provider=self._openapi_lookup,
         )
         self.gateway_url = self.gateway.bind(self.host, self._ports["gateway"])
+        if self.console is not None:
+            self.console.api_url = self.gateway_url
 
         overrides = self._local_overrides()
         resolver.parameters.update(self._local_parameters())
@@ -177,6 +189,8 @@ class LocalStack:
             scheduler_client=self.client("scheduler"),
         )
         self.gateway.start()
+        if self.console is not None:
+            self.console.start()
         if self.poll_queues:
             # A running stack (make up / demo) fires schedule rules at their times.
             self.delivery.start()
@@ -196,6 +210,8 @@ class LocalStack:
             self.delivery.stop()
         if self.gateway is not None:
             self.gateway.stop()
+        if self.console is not None:
+            self.console.stop()
         if self.sandbox is not None and self._sandbox_started:
             self.sandbox.stop()
         if self.moto is not None:

@@ -36,5 +36,6 @@ def test_demo_walks_the_guide_to_the_end():
     assert "the worker creates the vendor first" in out
     assert "PO 1001 is Open: 110.00 billed of 200.00" in out  # a PO-matched bill, read back
     assert "is more than the open amount 50.00 of purchase order 1001" in out
+    assert "Web console, to watch the demo live: http://127.0.0.1:" in out
     assert "Done:" in out
     assert '{"level"' not in out  # plain words, not the functions' JSON logs

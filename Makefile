@@ -69,6 +69,7 @@ bench: install
 	$(PY) -m bench.import --objects 100000 --first-only
 	$(PY) -m bench.export
 	$(PY) -m bench.payments
+	$(PY) -m bench.soak
 	$(PY) -m bench.schedules
 	$(PY) -m bench.cold_start
 

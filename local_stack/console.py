@@ -10,11 +10,16 @@ in goes through the AP platform's identity provider instead (console/oidc.js); t
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import json
 import mimetypes
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
@@ -32,10 +37,21 @@ _CSP = (
 class ConsoleServer:
     """Static files plus /config.json and POST /local/token, on their own port."""
 
-    def __init__(self, issuer: TokenIssuer, api_url: str = "", root: Path = CONSOLE_DIR) -> None:
+    def __init__(
+        self,
+        issuer: TokenIssuer,
+        api_url: str = "",
+        root: Path = CONSOLE_DIR,
+        signin: str = "local",
+    ) -> None:
         self.issuer = issuer
         self.api_url = api_url
         self.root = root
+        # "local": signin.html mints a token; "oidc": the console signs in with code + PKCE
+        # against this server's stand-in identity provider (/oidc/*), as in AWS.
+        self.signin = signin
+        self._codes: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
         self._server: BaseWSGIServer | None = None
         self.url = ""
 
@@ -64,9 +80,19 @@ class ConsoleServer:
     def handle(self, request: Request) -> Response:
         path = request.path
         if path == "/config.json":
-            return _json({"api": self.api_url, "signin": "local", "roles": list(ROLES)})
-        if path == "/local/token" and request.method == "POST":
+            config: dict[str, Any] = {"api": self.api_url, "signin": self.signin,
+                                      "roles": list(ROLES)}
+            if self.signin == "oidc":
+                config["oidc"] = {"authorize_url": f"{self.url}/oidc/authorize",
+                                  "token_url": f"{self.url}/oidc/token",
+                                  "client_id": OIDC_CLIENT, "scope": "openid"}
+            return _json(config)
+        if path == "/local/token" and request.method == "POST" and self.signin == "local":
             return self._token(request)
+        if path == "/oidc/authorize" and self.signin == "oidc":
+            return self._authorize(request)
+        if path == "/oidc/token" and request.method == "POST" and self.signin == "oidc":
+            return self._exchange(request)
         if path in ("", "/"):
             path = "/index.html"
         file = (self.root / path.lstrip("/")).resolve()
@@ -104,6 +130,55 @@ class ConsoleServer:
             name=str(body.get("name") or "") or None,
         )
         return _json({"token": token})
+
+
+    # -- the stand-in identity provider (authorization code + PKCE, RFC 7636) ---------------
+
+    def _authorize(self, request: Request) -> Response:
+        """GET: the sign-in form for the console's request; POST: the person chose who they
+        are: a one-time code bound to the PKCE challenge and the redirect URI."""
+        args = request.args if request.method == "GET" else request.form
+        redirect, state = args.get("redirect_uri", ""), args.get("state", "")
+        challenge = args.get("code_challenge", "")
+        if (args.get("client_id") != OIDC_CLIENT or args.get("response_type", "code") != "code"
+                or args.get("code_challenge_method") != "S256" or not challenge
+                or not redirect.startswith(self.url + "/")):
+            return Response("The sign-in request is not the console's.", status=400,
+                            mimetype="text/plain")
+        if request.method == "GET":
+            hidden = "".join(
+                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                for k, v in args.items())
+            page = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Sign in"
+                    f"</title></head><body><main><h1>AP platform sign-in</h1>"
+                    f'<form method="post">{hidden}'
+                    '<label for="user">User id</label> <input id="user" name="user"> '
+                    '<label for="org">Organization id</label> <input id="org" name="org"> '
+                    '<button type="submit">Sign in</button></form></main></body></html>')
+            return Response(page, mimetype="text/html")
+        code = secrets.token_urlsafe(24)
+        with self._lock:
+            self._codes[code] = {"challenge": challenge, "redirect": redirect,
+                                 "user": args.get("user", ""), "org": args.get("org", "")}
+        return Response(status=302, headers={
+            "Location": f"{redirect}?{urlencode({'code': code, 'state': state})}"})
+
+    def _exchange(self, request: Request) -> Response:
+        form = request.form
+        with self._lock:
+            grant = self._codes.pop(form.get("code", ""), None)  # single use
+        verifier = form.get("code_verifier", "")
+        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        if (grant is None or form.get("grant_type") != "authorization_code"
+                or form.get("client_id") != OIDC_CLIENT
+                or form.get("redirect_uri") != grant["redirect"]
+                or digest.decode().rstrip("=") != grant["challenge"]):
+            return _json({"error": "invalid_grant"}, 400)
+        token = self.issuer.mint(user=grant["user"] or "alice", org=grant["org"] or "org-acme")
+        return _json({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+
+
+OIDC_CLIENT = "console-local"
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -23,6 +23,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
+from .aws_faults import AwsFaultProxy
 from .bootstrap import bootstrap
 from .console import ConsoleServer
 from .delivery import QueueDelivery
@@ -89,6 +90,7 @@ class LocalStack:
         openapi_provider: Callable[[], dict[str, Any]] | None = None,
         reset_moto: bool = True,
         console: bool = False,
+        aws_faults: bool = False,
     ) -> None:
         """`sandbox`: True = start it, False = don't, None = start it if importable.
 
@@ -117,6 +119,9 @@ class LocalStack:
         self._want_console = console
         self.console: ConsoleServer | None = None
         self.console_url = ""
+        # The functions reach moto through a fault-injecting proxy (local_stack.aws_faults).
+        self._want_aws_faults = aws_faults
+        self.aws_faults: AwsFaultProxy | None = None
 
         self.moto: ThreadedMotoServer | None = None
         self.moto_url = ""
@@ -143,6 +148,10 @@ class LocalStack:
         self.moto_url = f"http://{host}:{port}"
         if self.reset_moto:  # moto's backends are per process: start from empty
             requests.post(f"{self.moto_url}/moto-api/reset", timeout=10).raise_for_status()
+        if self._want_aws_faults:
+            self.aws_faults = AwsFaultProxy(self.moto_url)
+            self.aws_faults.bind(self.host, 0)
+            self.aws_faults.start()
         self._set_process_env()
         self._start_sandbox()
         self.issuer = (
@@ -214,6 +223,8 @@ class LocalStack:
             self.console.stop()
         if self.sandbox is not None and self._sandbox_started:
             self.sandbox.stop()
+        if self.aws_faults is not None:
+            self.aws_faults.stop()
         if self.moto is not None:
             self.moto.stop()
         self._restore_process_env()
@@ -295,7 +306,8 @@ class LocalStack:
 
     def _local_overrides(self) -> dict[str, str]:
         env = {
-            "AWS_ENDPOINT_URL": self.moto_url,
+            # The functions' endpoint: moto, or the fault proxy in front of it.
+            "AWS_ENDPOINT_URL": self.aws_faults.url if self.aws_faults else self.moto_url,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,

@@ -27,7 +27,8 @@ def accessible(page: Page, screen: str) -> None:
         for v in bad)
 
 
-def connect_through_the_popup(page: Page) -> Page:
+def popup_signed_in(page: Page) -> Page:
+    """Connect to QuickBooks: the popup, then Intuit's sign-in as the company's admin."""
     with page.expect_popup() as opened:
         page.get_by_role("button", name="Connect to QuickBooks").click()
     popup = opened.value
@@ -35,6 +36,11 @@ def connect_through_the_popup(page: Page) -> Page:
     popup.locator("#username").fill(QBO_USER)
     popup.locator("#password").fill(f"pw-{QBO_USER}")
     popup.get_by_role("button", name="Sign in").click()
+    return popup
+
+
+def connect_through_the_popup(page: Page) -> Page:
+    popup = popup_signed_in(page)
     popup.locator(f"input[name=realmId][value='{REALM}']").check()
     shot(popup, "consent-page")
     popup.get_by_role("button", name="Next").click()
@@ -190,3 +196,52 @@ def test_a_user_who_may_not_connect_is_not_offered_it(stack: Any, browser: Any) 
     page.get_by_role("link", name="Sync Schedule").click()
     expect(page.get_by_role("button", name="Save schedule")).to_have_count(0)
     accessible(page, "Sync Schedule, read only")
+
+
+def test_the_console_signs_in_with_an_identity_provider_by_code_and_pkce(
+    stack: Any, browser: Any
+) -> None:
+    """As in AWS (config.json signin "oidc"): the console's own PKCE flow against a
+    stand-in identity provider; a code is single use and bound to its verifier."""
+    from local_stack.console import ConsoleServer
+
+    oidc = ConsoleServer(stack.issuer, api_url=stack.gateway_url, signin="oidc")
+    oidc.bind("127.0.0.1", 0)
+    oidc.start()
+    stack.gateway.cors_origins.append(oidc.url)
+    try:
+        page = browser.new_context().new_page()
+        seen: list[str] = []
+        page.on("request", lambda r: seen.append(r.url))
+        page.goto(f"{oidc.url}/index.html")
+        page.get_by_role("heading", name="AP platform sign-in").wait_for()
+        authorize = next(u for u in seen if "/oidc/authorize" in u)
+        assert "code_challenge_method=S256" in authorize and "code_challenge=" in authorize
+        page.get_by_label("User id").fill("olivia")
+        page.get_by_label("Organization id").fill(ORG)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="ERP Management")).to_be_visible()
+        expect(page.locator("#who")).to_contain_text("Olivia · SystemAdministrator")
+        expect(page.get_by_role("button", name="Acme US Inc.")).to_be_visible()
+        assert "code=" not in page.url  # the code is not left in the address bar
+        # A code cannot be traded twice, nor without its verifier.
+        code = re.search(r"code=([^&]+)", next(u for u in seen if "code=" in u))
+        assert code is not None
+        replay = requests.post(f"{oidc.url}/oidc/token", timeout=5, data={
+            "grant_type": "authorization_code", "code": code.group(1),
+            "client_id": "console-local", "redirect_uri": f"{oidc.url}/index.html",
+            "code_verifier": "x" * 43})
+        assert replay.status_code == 400 and replay.json() == {"error": "invalid_grant"}
+    finally:
+        stack.gateway.cors_origins.remove(oidc.url)
+        oidc.stop()
+
+
+def test_a_connection_cancelled_in_the_popup_is_said_in_words(stack: Any, browser: Any) -> None:
+    page = sign_in(browser, stack)
+    page.get_by_role("button", name="Acme Canada Ltd.").click()
+    popup_signed_in(page).get_by_role("button", name="Cancel").click()
+    expect(page.locator("#outcome")).to_contain_text("cancel", timeout=15_000)
+    expect(page.get_by_role("row", name=re.compile("Acme Canada"))).to_contain_text(
+        "Not connected")
+    expect(page.get_by_role("button", name="Connect to QuickBooks")).to_be_visible()

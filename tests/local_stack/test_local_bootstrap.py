@@ -80,7 +80,11 @@ def test_key_alias_and_secrets(real_stack: LocalStack) -> None:
     assert [s["Sid"] for s in policy["Statement"]] == [
         "AccountAdministration",
         "TokenFunctionsUseViaSecretsManager",
+        "TokenFallbackDirectUse",
     ]
+    direct = policy["Statement"][2]
+    assert direct["Condition"] == {"StringEquals": {"kms:EncryptionContext:use": "qbo-tokens"}}
+    assert sorted(direct["Action"]) == ["kms:Decrypt", "kms:Encrypt"]
     sm = real_stack.client("secretsmanager")
     app = json.loads(sm.get_secret_value(SecretId="qbo-connector/local/intuit-app")["SecretString"])
     assert set(app) == {"client_id", "client_secret"}
@@ -103,7 +107,9 @@ def test_function_environment_points_at_local_resources(real_stack: LocalStack) 
     config_names = {f.name.upper() for f in Settings.__dataclass_fields__.values()}
     for fid in real_stack.template.function_ids():
         env = real_stack.function_env(fid)
-        assert config_names - {"HTTP_TIMEOUT_SECONDS", "SCHEDULED_SYNC_FUNCTION_ARN"} <= set(env)
+        defaulted = {"HTTP_TIMEOUT_SECONDS", "SCHEDULED_SYNC_FUNCTION_ARN",
+                     "PUSH_LEASE_SECONDS", "PUSH_SETTLE_SECONDS"}
+        assert config_names - defaulted <= set(env)
         assert env["LEGAL_ENTITIES_TABLE"] == "qbo-connector-local-LegalEntitiesTable"
         assert env["SYNC_QUEUE_URL"] == real_stack.physical["SyncQueue"].ref
         assert env["TOKEN_KMS_KEY_ID"] == real_stack.physical["TokenKey"].ref

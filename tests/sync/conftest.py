@@ -12,6 +12,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,22 +29,27 @@ from tests.events import api_event, load_event
 _ids = itertools.count(1)
 
 
+@contextmanager
+def shared_env(local: LocalStack, **overrides: str) -> Iterator[LocalStack]:
+    """The test process reads the tables the functions use (same names, same moto)."""
+    saved = {k: os.environ.get(k) for k in [*local.env, *overrides]}
+    os.environ.update({**local.env, **overrides})
+    wiring.reset()
+    try:
+        yield local
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        wiring.reset()
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(visibility_timeout=0) as local:
-        # The test process reads the tables the functions use (same names, same moto).
-        saved = {k: os.environ.get(k) for k in local.env}
-        os.environ.update(local.env)
-        wiring.reset()
-        try:
-            yield local
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            wiring.reset()
+    with LocalStack(visibility_timeout=0) as local, shared_env(local):
+        yield local
 
 
 def _grant_tokens(stack: LocalStack, realm: str) -> TokenSet:

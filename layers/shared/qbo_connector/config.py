@@ -39,6 +39,10 @@ class Settings:
     schedule_window_minutes: int  # FlexibleTimeWindow: spreads the top of the hour
     webhook_verifier_secret_name: str
     http_timeout_seconds: int
+    # The push engine's lease and settle times (logic.push_engine): a lease must outlast a
+    # worker's run; shorter only for a local soak whose killed workers must be taken over.
+    push_lease_seconds: int
+    push_settle_seconds: int
     invoice_bucket: str
 
 
@@ -70,6 +74,8 @@ def get_settings() -> Settings:
             "WEBHOOK_VERIFIER_SECRET_NAME", "qbo-connector/intuit-webhook-verifier"
         ),
         http_timeout_seconds=_int("HTTP_TIMEOUT_SECONDS", 20),
+        push_lease_seconds=_int("PUSH_LEASE_SECONDS", 960),
+        push_settle_seconds=_int("PUSH_SETTLE_SECONDS", 180),
         # The AP platform's bucket of invoice PDFs (template: InvoiceBucketName).
         invoice_bucket=env("INVOICE_BUCKET", "ap-platform-invoices"),
     )

@@ -145,6 +145,8 @@ def bill_export_service() -> BillExportService:
         suppliers=VendorStore(),
         vendors_enabled=exports_vendors,
         purchase_orders=purchase_order_service(),
+        lease_seconds=get_settings().push_lease_seconds,
+        settle_seconds=get_settings().push_settle_seconds,
     )
 
 
@@ -184,6 +186,8 @@ def vendor_credit_service() -> VendorCreditService:
             kind=VENDOR_CREDIT,
             suppliers=VendorStore(),
             vendors_enabled=exports_vendors,
+            lease_seconds=get_settings().push_lease_seconds,
+            settle_seconds=get_settings().push_settle_seconds,
         )
     )
 
@@ -205,6 +209,8 @@ def vendor_export_service() -> VendorExportService:
         existing_vendor=existing_vendor,
         queue=SyncQueue() if get_settings().sync_queue_url else None,
         enabled=exports_vendors,
+        lease_seconds=get_settings().push_lease_seconds,
+        settle_seconds=get_settings().push_settle_seconds,
     )
 
 
@@ -222,6 +228,8 @@ def payment_export_service() -> PaymentExportService:
         record_store(),
         queue=SyncQueue() if get_settings().sync_queue_url else None,
         credits=vendor_credit_service().store,
+        lease_seconds=get_settings().push_lease_seconds,
+        settle_seconds=get_settings().push_settle_seconds,
     )
 
 

@@ -12,11 +12,49 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+# The one place the AWS retry policy is set (README: AWS-side faults): botocore's
+# "standard" mode retries throttles, 5xx, timeouts and dropped connections with
+# exponential back-off and jitter, at most 4 attempts per call; never a 4xx answer such as
+# a failed condition (ConditionalCheckFailedException is an answer, not a fault). Our own
+# code adds retries only where a write must not be lost (adapters.durable_tokens) and
+# reads its own conditional writes back where an answer may have been lost
+# (adapters.push_log_table.acquire, adapters.sync_run_store.create).
 _CONFIG = Config(
     connect_timeout=3,
     read_timeout=10,
     retries={"max_attempts": 4, "mode": "standard"},
 )
+
+
+# AWS answers that mean "busy, try again" (botocore retried them already, up to
+# _CONFIG's max_attempts): throttling codes, and any 5xx.
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "SlowDown",
+    }
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An AWS call that failed for AWS's sake after botocore's retries (throttled, 5xx,
+    timed out, connection lost): the caller may send its request again; nothing of ours
+    is wrong. A conditional-write failure is not one (it is an answer)."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError
+
+    if isinstance(exc, ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return error_code(exc) in THROTTLING_CODES or status >= 500
+    return isinstance(exc, BotoConnectionError | HTTPClientError)
 
 
 def error_code(exc: ClientError) -> str:

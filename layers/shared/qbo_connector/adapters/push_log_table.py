@@ -307,7 +307,7 @@ class PushLogTable[R: LoggedRecord]:
         under an old lease.
         """
         extra, extra_names = self.take_condition()
-        return self._conditional(
+        if self._conditional(
             self._table.update_item,
             Key=self.record_key(record),
             UpdateExpression="SET #s = :exporting, lease_owner = :me, lease_until = :until, "
@@ -326,6 +326,16 @@ class PushLogTable[R: LoggedRecord]:
                 ":gen": record.generation,
                 ":at": iso(now),
             },
+        ):
+            return True
+        # The condition failed: another worker holds it, or this very write succeeded and
+        # its answer was lost (botocore retried it). Only a consistent read tells.
+        item = self._table.get_item(Key=self.record_key(record), ConsistentRead=True).get("Item")
+        return bool(
+            item
+            and item.get("state") == str(ExportState.EXPORTING)
+            and item.get("lease_owner") == owner
+            and int(item.get("generation", 0)) == record.generation
         )
 
     def hold(

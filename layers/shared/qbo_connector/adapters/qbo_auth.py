@@ -70,7 +70,11 @@ def default_oauth() -> IntuitOAuth:
 
 
 def _default_vault() -> TokenStore:
-    return TokenVault()
+    """The vault, with the KMS-encrypted fallback for a set it refuses
+    (adapters.durable_tokens: the write order no crash point loses a token by)."""
+    from qbo_connector.adapters.durable_tokens import DurableTokenStore
+
+    return DurableTokenStore(TokenVault())
 
 
 class TokenManager:

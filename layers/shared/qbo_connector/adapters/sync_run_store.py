@@ -50,13 +50,19 @@ class SyncRunStore:
         return {"pk": f"{org_id}#{legal_entity_id}", "sk": sync_id}
 
     def create(self, run: SyncRun) -> None:
-        self._table.put_item(
-            Item={
-                **self._key(run.org_id, run.legal_entity_id, run.sync_id),
-                **to_dynamo(run.to_item()),
-            },
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        key = self._key(run.org_id, run.legal_entity_id, run.sync_id)
+        try:
+            self._table.put_item(
+                Item={**key, **to_dynamo(run.to_item())},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            # The sync id is new with every request: a run already there is this very
+            # write, whose answer was lost and which botocore sent again.
+            if not is_condition_failure(exc) or "Item" not in self._table.get_item(
+                Key=key, ConsistentRead=True
+            ):
+                raise
 
     def save(self, run: SyncRun) -> None:
         """The worker holding the lease writes the whole run (a few KB at most)."""

@@ -322,7 +322,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
         if status == 500:
             logger.exception("unhandled error")
         else:
-            logger.warning("QuickBooks unavailable", extra={"error_type": type(exc).__name__})
+            logger.warning("upstream unavailable", extra={"error_type": type(exc).__name__})
         return _error(status, code, message)
 
     return app
@@ -341,6 +341,15 @@ def _upstream(exc: Exception) -> tuple[int, str, str]:
             503,
             "quickbooks_unavailable",
             ("QuickBooks is not answering right now; try again in a few minutes."),
+        )
+    from qbo_connector.adapters.aws import is_transient  # botocore only on this path
+
+    if is_transient(exc):
+        return (
+            503,
+            "service_busy",
+            "Our storage is busy right now; send the request again in a few seconds (a "
+            "request sent again is never done twice).",
         )
     return (
         500,

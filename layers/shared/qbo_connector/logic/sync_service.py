@@ -7,6 +7,7 @@ message on the sync queue, answer 202 with the sync id.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -255,9 +256,18 @@ class SyncService:
         self.check_ready(entity)
         now = self._clock()
         sync_id = new_sync_id(int(now * 1000))
-        held = self._entities.acquire_sync_lease(
-            entity.org_id, entity.legal_entity_id, sync_id, int(now), self._lease
-        )
+        try:
+            held = self._entities.acquire_sync_lease(
+                entity.org_id, entity.legal_entity_id, sync_id, int(now), self._lease
+            )
+        except Exception:
+            # The reservation may have been written and its answer lost: undo it (a new
+            # sync id is never reused), or its lease runs out on its own.
+            with contextlib.suppress(Exception):
+                self._entities.release_sync_lease(
+                    entity.org_id, entity.legal_entity_id, sync_id, entity.last_sync or {}
+                )
+            raise
         if held is not None:
             raise Conflict(
                 f"A sync of {entity.name} is already running (sync {held}); wait for it to "
@@ -280,7 +290,21 @@ class SyncService:
             requested_by=requested_by,
             since=request.since,
         )
-        self._runs.create(run)
+        try:
+            self._runs.create(run)
+        except Exception:
+            # No run, so no worker will ever release the reservation: release it now (if
+            # this fails too, the reservation's lease runs out on its own).
+            run.status = RunStatus.FAILED
+            run.summary = "The sync could not be recorded; try again in a few seconds."
+            with contextlib.suppress(Exception):
+                self._entities.release_sync_lease(
+                    entity.org_id,
+                    entity.legal_entity_id,
+                    sync_id,
+                    entity.last_sync or last_sync_summary(run),
+                )
+            raise
         try:
             self._queue.send_sync(entity.org_id, entity.legal_entity_id, sync_id)
         except Exception:

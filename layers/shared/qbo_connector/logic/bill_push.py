@@ -344,13 +344,7 @@ class BillSpec:
         return {
             "code": _failure_code(fault),
             "message": self._explain(ctx, item, fault),
-            "qbo_error": {
-                "code": fault.code,
-                "message": fault.message,
-                "detail": fault.detail,
-                "element": fault.element,
-                "intuit_tid": fault.intuit_tid,
-            },
+            "qbo_error": fault.as_record(),
         }
 
     def _explain(self, ctx: PushContext, invoice: ApInvoice, fault: QboError) -> str:

@@ -219,13 +219,7 @@ class PaymentSpec:
         return {
             "code": _failure_code(fault),
             "message": self._explain(record, fault),
-            "qbo_error": {
-                "code": fault.code,
-                "message": fault.message,
-                "detail": fault.detail,
-                "element": fault.element,
-                "intuit_tid": fault.intuit_tid,
-            },
+            "qbo_error": fault.as_record(),
         }
 
     def _explain(self, record: PaymentExport, fault: QboError) -> str:

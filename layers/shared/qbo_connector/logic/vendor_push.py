@@ -346,13 +346,7 @@ class VendorSpec:
         out: dict[str, Any] = {
             "code": code,
             "message": message,
-            "qbo_error": {
-                "code": fault.code,
-                "message": fault.message,
-                "detail": fault.detail,
-                "element": fault.element,
-                "intuit_tid": fault.intuit_tid,
-            },
+            "qbo_error": fault.as_record(),
         }
         if field_name:
             out["field"] = field_name

@@ -54,6 +54,17 @@ class QboError(Exception):
         self.errors = errors
         super().__init__(self._summary())
 
+    def as_record(self) -> dict[str, str | None]:
+        """What an export log keeps of QBO's refusal beside the reason in words: QBO's
+        own code, message, detail and element, and its intuit_tid for Intuit's support."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "detail": self.detail,
+            "element": self.element,
+            "intuit_tid": self.intuit_tid,
+        }
+
     def _summary(self) -> str:
         parts = []
         if self.http_status is not None:

@@ -187,6 +187,24 @@ def test_a_vendor_credit_with_one_field_wrong_answers_4xx_in_the_contract(tenant
     )
 
 
+MATCHED = json.loads(load_event("api-post-bill-po-matched.json")["body"])
+MATCHED_FIELDS = [*fields_of(MATCHED), "ap_supplier_id"]
+
+
+@given(field=st.sampled_from(MATCHED_FIELDS), value=st.one_of(JUNK, st.just(MISSING)))
+@SETTINGS
+def test_a_po_matched_bill_or_one_naming_a_supplier_answers_4xx_in_the_contract(
+    tenant, field, value
+):
+    """The PO line references and ap_supplier_id: wrong types, huge, odd Unicode, missing."""
+    body = dict(MATCHED) if field != "ap_supplier_id" else {
+        k: v for k, v in MATCHED.items() if k != "vendor_id"}
+    if field == "ap_supplier_id" and value is MISSING:
+        value = None
+    check(tenant, "POST", "/legal-entities/{id}/bills", with_field(body, field, value)
+          if field != "ap_supplier_id" else {**body, field: value}, field)
+
+
 VENDOR = json.loads(load_event("api-post-vendor.json")["body"])
 VENDOR_UPDATE = json.loads(load_event("entity-api-put-vendor.json")["body"])
 

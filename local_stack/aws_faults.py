@@ -32,8 +32,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import requests
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
+
+from .serving import LocalServer
 
 KINDS = ("throttle", "5xx", "latency", "reset", "lost")
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
@@ -80,16 +81,17 @@ def throttled(service: str) -> Response:
                     headers={"x-amzn-ErrorType": code})
 
 
-class AwsFaultProxy:
+class AwsFaultProxy(LocalServer):
+    thread_name = "aws-faults"
+
     def __init__(self, upstream: str) -> None:
+        super().__init__()
         self.upstream = upstream.rstrip("/")
         self.rules: list[FaultRule] = []
         self.injected: Counter[tuple[str, str, str]] = Counter()  # (service, operation, kind)
         self.requests: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
-        self._server: BaseWSGIServer | None = None
         self._session = requests.Session()
-        self.url = ""
 
     # -- control ------------------------------------------------------------------------
     def inject(self, kind: str, service: str = "*", operation: str = "*", count: int = 1,
@@ -117,20 +119,6 @@ class AwsFaultProxy:
         return None
 
     # -- server -------------------------------------------------------------------------
-    def bind(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._server = make_server(host, port, self.wsgi, threaded=True)
-        self.url = f"http://{host}:{self._server.server_port}"
-        return self.url
-
-    def start(self) -> None:
-        assert self._server is not None, "bind() first"
-        threading.Thread(target=self._server.serve_forever, name="aws-faults", daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
     def wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         try:

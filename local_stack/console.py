@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from .serving import LocalServer
 from .tokens import TokenIssuer
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
@@ -34,7 +34,9 @@ _CSP = (
 )
 
 
-class ConsoleServer:
+class ConsoleServer(LocalServer):
+    thread_name = "console"
+
     """Static files plus /config.json and POST /local/token, on their own port."""
 
     def __init__(
@@ -44,6 +46,7 @@ class ConsoleServer:
         root: Path = CONSOLE_DIR,
         signin: str = "local",
     ) -> None:
+        super().__init__()
         self.issuer = issuer
         self.api_url = api_url
         self.root = root
@@ -52,22 +55,6 @@ class ConsoleServer:
         self.signin = signin
         self._codes: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self._server: BaseWSGIServer | None = None
-        self.url = ""
-
-    def bind(self, host: str, port: int = 0) -> str:
-        self._server = make_server(host, port, self.wsgi, threaded=True)
-        self.url = f"http://{host}:{self._server.server_port}"
-        return self.url
-
-    def start(self) -> None:
-        assert self._server is not None, "bind() first"
-        threading.Thread(target=self._server.serve_forever, name="console", daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
 
     def wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)

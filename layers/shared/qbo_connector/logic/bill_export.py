@@ -272,6 +272,8 @@ class BillExportService:
         (and Closed, once fully billed) are current before the next submission."""
         if self.purchase_orders is None or not exported:
             return
+        if not self.purchase_orders.imported(ctx.entity):
+            return  # no matched bill without imported POs: no read of what was exported
         records = self.store.get_many(ctx.org_id, ctx.legal_entity_id, exported)
         po_ids = {
             str(line.purchase_order_id)

@@ -25,14 +25,13 @@ PO line; bills queued here but not yet exported count as billed already.
 
 from __future__ import annotations
 
-import builtins
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from qbo_connector.logic.bill_payments import read_by_ids
-from qbo_connector.logic.ports import MasterDataPort
+from qbo_connector.logic.ports import BillExportStorePort, MasterDataPort, RecordStorePort
 from qbo_connector.logic.sync_context import iso_now
 from qbo_connector.models.bill import ApInvoice, ExportState
 from qbo_connector.models.errors import Conflict, InvalidInput, NotFound
@@ -203,47 +202,12 @@ def po_view(po: dict[str, Any]) -> dict[str, Any]:
 # -- the service ----------------------------------------------------------------------------
 
 
-class PurchaseOrderRecordsPort(Protocol):
-    """Imported records (adapters.record_store.RecordStore): POs read and written."""
-
-    def list(
-        self,
-        org_id: str,
-        legal_entity_id: str,
-        object_type: str,
-        *,
-        limit: int = 100,
-        cursor: str | None = None,
-        include_inactive: bool = True,
-        include_deleted: bool = False,
-    ) -> tuple[builtins.list[dict[str, Any]], str | None]: ...
-    def put_many(
-        self,
-        org_id: str,
-        legal_entity_id: str,
-        object_type: str,
-        records: builtins.list[RecordWrite],
-        *,
-        sync_id: str,
-        imported_at: str,
-    ) -> int: ...
-
-
-class PendingBillsPort(Protocol):
-    """The bills queued here, not exported yet (adapters.bill_export_store)."""
-
-    def pending_ids(self, org_id: str, legal_entity_id: str, limit: int = 10_000) -> list[str]: ...
-    def get_many(
-        self, org_id: str, legal_entity_id: str, ids: Iterable[str]
-    ) -> builtins.list[Any]: ...
-
-
 class PurchaseOrderService:
     """The PO routes, the PO-matching check of a bill, and the refresh after export."""
 
     def __init__(
         self,
-        records: PurchaseOrderRecordsPort,
+        records: RecordStorePort,
         master: MasterDataPort,
         clock: Callable[[], float],
     ) -> None:
@@ -254,9 +218,12 @@ class PurchaseOrderService:
     # -- reads --------------------------------------------------------------------------
 
     @staticmethod
-    def _imported(entity: LegalEntity) -> None:
-        profile = SyncProfile.from_dict(entity.sync_profile or {})
-        if PURCHASE_ORDER not in profile.object_types:
+    def imported(entity: LegalEntity) -> bool:
+        """The legal entity's profile imports purchase orders."""
+        return PURCHASE_ORDER in SyncProfile.from_dict(entity.sync_profile or {}).object_types
+
+    def _imported(self, entity: LegalEntity) -> None:
+        if not self.imported(entity):
             raise InvalidInput(
                 "Purchase orders are not imported for this legal entity: add PurchaseOrder "
                 "to its sync profile's object_types (ops put_sync_profile) and sync.",
@@ -315,13 +282,13 @@ class PurchaseOrderService:
 
     # -- the PO-matching rules of a bill ----------------------------------------------------
 
-    def check(self, entity: LegalEntity, invoice: ApInvoice, pending: PendingBillsPort) -> None:
+    def check(self, entity: LegalEntity, invoice: ApInvoice, pending: BillExportStorePort) -> None:
         """Refuse a PO-matched bill that breaks a rule (module doc), naming the line."""
         matched = [(i, line) for i, line in enumerate(invoice.lines) if line.purchase_order_id]
         if not matched:
             return
         profile = SyncProfile.from_dict(entity.sync_profile or {})
-        if PURCHASE_ORDER not in profile.object_types:
+        if not self.imported(entity):
             raise InvalidInput(
                 "This legal entity does not import purchase orders, so a bill cannot be "
                 "matched to one: add PurchaseOrder to its sync profile's object_types and "
@@ -428,7 +395,7 @@ class PurchaseOrderService:
 
     @staticmethod
     def _queued_here(
-        pending: PendingBillsPort,
+        pending: BillExportStorePort,
         org_id: str,
         legal_entity_id: str,
         ap_invoice_id: str,

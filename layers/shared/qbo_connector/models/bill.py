@@ -108,6 +108,30 @@ class ExportState(StrEnum):
 
 
 FINAL_STATES = frozenset({ExportState.EXPORTED, ExportState.DUPLICATE, ExportState.FAILED})
+
+
+# -- the export log's items, the same for every pushed kind (bills, payments, vendors) ------
+
+
+def log_item(record: Any) -> dict[str, Any]:
+    """A log entry (a dataclass with `state`) as its DynamoDB item: no None attributes."""
+    item = asdict(record)
+    item["state"] = str(record.state)
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def log_fields(cls: Any, item: dict[str, Any]) -> dict[str, Any]:
+    """The dataclass `cls`'s fields read back from its item (numbers as DynamoDB
+    returns them, unknown attributes such as keys and markers dropped)."""
+    known = {k: v for k, v in item.items() if k in cls.__dataclass_fields__}
+    known["state"] = ExportState(known.get("state", ExportState.QUEUED))
+    known["generation"] = int(known.get("generation") or 1)
+    known["attempts"] = int(known.get("attempts") or 0)
+    if known.get("lease_until") is not None:
+        known["lease_until"] = int(known["lease_until"])
+    return known
+
+
 # A bill's (or credit's) view state while its vendor is still being created.
 WAITING_FOR_VENDOR = "waiting_for_vendor"
 BILL_STATES = (*(str(s) for s in ExportState), WAITING_FOR_VENDOR)
@@ -812,9 +836,7 @@ class BillExport:
     waiting: dict[str, Any] | None = None
 
     def to_item(self) -> dict[str, Any]:
-        item = asdict(self)
-        item["state"] = str(self.state)
-        return {k: v for k, v in item.items() if v is not None}
+        return log_item(self)
 
     @property
     def status(self) -> str:
@@ -825,13 +847,7 @@ class BillExport:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> BillExport:
-        known = {k: v for k, v in item.items() if k in cls.__dataclass_fields__}
-        known["state"] = ExportState(known.get("state", ExportState.QUEUED))
-        for name in ("generation", "attempts"):
-            known[name] = int(known.get(name, 0) or 0) or (1 if name == "generation" else 0)
-        if known.get("lease_until") is not None:
-            known["lease_until"] = int(known["lease_until"])
-        return cls(**known)
+        return cls(**log_fields(cls, item))
 
     @property
     def key(self) -> str:

@@ -37,6 +37,8 @@ from qbo_connector.models.bill import (
     CURRENCY,
     MEMO_MAX,
     ExportState,
+    log_fields,
+    log_item,
     parse_date,
     parse_money,
     parse_ref,
@@ -431,19 +433,11 @@ class PaymentExport:
     bill_balances: dict[str, Any] | None = field(default=None)
 
     def to_item(self) -> dict[str, Any]:
-        item = asdict(self)
-        item["state"] = str(self.state)
-        return {k: v for k, v in item.items() if v is not None}
+        return log_item(self)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> PaymentExport:
-        known = {k: v for k, v in item.items() if k in cls.__dataclass_fields__}
-        known["state"] = ExportState(known.get("state", ExportState.QUEUED))
-        known["generation"] = int(known.get("generation") or 1)
-        known["attempts"] = int(known.get("attempts") or 0)
-        if known.get("lease_until") is not None:
-            known["lease_until"] = int(known["lease_until"])
-        return cls(**known)
+        return cls(**log_fields(cls, item))
 
     @property
     def key(self) -> str:

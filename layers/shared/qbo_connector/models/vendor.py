@@ -38,6 +38,8 @@ from qbo_connector.models.bill import (
     CURRENCY,
     ExportState,
     invoice_number_identity,
+    log_fields,
+    log_item,
     parse_ref,
 )
 from qbo_connector.models.errors import InvalidInput
@@ -456,19 +458,11 @@ class VendorExport:
     recovered: bool | None = None
 
     def to_item(self) -> dict[str, Any]:
-        item = asdict(self)
-        item["state"] = str(self.state)
-        return {k: v for k, v in item.items() if v is not None}
+        return log_item(self)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> VendorExport:
-        known = {k: v for k, v in item.items() if k in cls.__dataclass_fields__}
-        known["state"] = ExportState(known.get("state", ExportState.QUEUED))
-        known["generation"] = int(known.get("generation") or 1)
-        known["attempts"] = int(known.get("attempts") or 0)
-        if known.get("lease_until") is not None:
-            known["lease_until"] = int(known["lease_until"])
-        return cls(**known)
+        return cls(**log_fields(cls, item))
 
     @property
     def key(self) -> str:
